@@ -25,3 +25,31 @@ def shared_data():
 @pytest.fixture
 def tiny_argv():
     return ["tfgan-text"] + list(TINY_FLAGS)
+
+
+def assert_resume_matches_uninterrupted(tmp_path, run_flags: list, rollback_step: int, final_step: int,
+                                        expected_names: tuple = ()) -> None:
+    """Trains `run_flags` to `final_step`; a copy rolled back to its `rollback_step` checkpoint and resumed
+    must end with exactly the same variables (every checkpointed name; `expected_names` must occur)."""
+    import glob
+    import shutil
+
+    import numpy as np
+    import tensorflow as tf
+
+    from tfgan_text import main
+
+    assert main.run(["x"] + run_flags + [f"--logdir={tmp_path}/straight"]) == 0
+    shutil.copytree(f"{tmp_path}/straight", f"{tmp_path}/resumed")
+    checkpoints = f"{tmp_path}/resumed/checkpoints"
+    for path in glob.glob(f"{checkpoints}/ckpt-{final_step}.*"):
+        os.remove(path)
+    tf.compat.v1.train.update_checkpoint_state(checkpoints, f"{checkpoints}/ckpt-{rollback_step}")
+    assert main.run(["x"] + run_flags + [f"--logdir={tmp_path}/resumed", "--resume"]) == 0
+    straight, resumed = (tf.train.load_checkpoint(f"{tmp_path}/{name}/checkpoints/ckpt-{final_step}")
+                         for name in ("straight", "resumed"))
+    names = [n for n in straight.get_variable_to_shape_map() if "OBJECT_GRAPH" not in n]
+    for expected in expected_names:
+        assert any(expected in n for n in names), expected
+    for name in names:
+        np.testing.assert_array_equal(straight.get_tensor(name), resumed.get_tensor(name), err_msg=name)

@@ -1,15 +1,11 @@
 """CoT: the exact KL term, where its gradient goes, the mediator's balanced NLL, resume."""
-import glob
-import os
-import shutil
 import types
 
 import numpy as np
 import tensorflow as tf
 
-from tests.conftest import TINY_FLAGS
-from tfgan_text import main
-from tfgan_text.data.tasks import Task, oracle_task
+from tests.conftest import TINY_FLAGS, assert_resume_matches_uninterrupted
+from tfgan_text.data.tasks import oracle_task
 from tfgan_text.methods import METHODS
 from tfgan_text.methods.cot import cooperative_kl
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
@@ -114,16 +110,4 @@ def test_resume_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path):
     """A copy of a run rolled back to its step-14 checkpoint, resumed to step 20, ends where the run ended."""
     run = TINY_FLAGS + COT_FLAGS + ["--eval_every=100000", "--checkpoint_every=7", "--keep_checkpoints=5",
                                     "--steps=20"]
-    assert main.run(["x"] + run + [f"--logdir={tmp_path}/straight"]) == 0
-    shutil.copytree(f"{tmp_path}/straight", f"{tmp_path}/resumed")
-    checkpoints = f"{tmp_path}/resumed/checkpoints"
-    for path in glob.glob(f"{checkpoints}/ckpt-20.*"):
-        os.remove(path)
-    tf.compat.v1.train.update_checkpoint_state(checkpoints, f"{checkpoints}/ckpt-14")
-    assert main.run(["x"] + run + [f"--logdir={tmp_path}/resumed", "--resume"]) == 0
-    straight, resumed = (tf.train.load_checkpoint(f"{tmp_path}/{name}/checkpoints/ckpt-20")
-                         for name in ("straight", "resumed"))
-    names = [n for n in straight.get_variable_to_shape_map() if "OBJECT_GRAPH" not in n]
-    assert any("mediator" in n for n in names) and any("generator" in n for n in names)
-    for name in names:
-        np.testing.assert_array_equal(straight.get_tensor(name), resumed.get_tensor(name), err_msg=name)
+    assert_resume_matches_uninterrupted(tmp_path, run, 14, 20, ("mediator", "generator"))

@@ -20,3 +20,15 @@ def discriminator_accuracy(logits: tf.Tensor, labels: tf.Tensor) -> tf.Tensor:
 def log_density_ratio(logits: tf.Tensor) -> tf.Tensor:
     """log(D / (1 - D)) [B] for 2-way logits: the optimal D's estimate of log(p_data / p_G)."""
     return logits[:, REAL] - logits[:, GENERATED]
+
+
+def per_token_discriminator_loss(logits: tf.Tensor, label: int, mask: tf.Tensor,
+                                 normalizer: float | tf.Tensor) -> tf.Tensor:
+    """sum over unmasked positions of BCE(label, sigmoid(logits)) [B, T] / normalizer.
+
+    ScratchGAN's per-token D: every prefix of a real sequence is labelled real, every prefix of a
+    generated one generated; positions after the end token (mask 0) carry no loss.
+    """
+    labels = tf.fill(tf.shape(logits), tf.cast(label, logits.dtype))
+    losses = tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits)
+    return tf.reduce_sum(losses * mask) / tf.cast(normalizer, logits.dtype)

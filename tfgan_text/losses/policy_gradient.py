@@ -56,3 +56,19 @@ def weighted_sequence_loss(log_probs: tf.Tensor, weights: tf.Tensor, mask: tf.Te
     if mask is not None:
         log_probs = log_probs * mask
     return -tf.reduce_sum(tf.stop_gradient(weights) * tf.reduce_sum(log_probs, axis=1))
+
+
+def discriminator_rewards(real_probability: tf.Tensor, mask: tf.Tensor, dense: bool = True) -> tf.Tensor:
+    """ScratchGAN's rewards [B, T] from a per-token D(x_t | x_<t): r_t = 2 D - 1 at every position, or
+    (dense=False, the ablation) only at the last position before the mask ends; 0 where masked."""
+    rewards = (2.0 * tf.cast(real_probability, tf.float32) - 1.0) * mask
+    if dense:
+        return rewards
+    is_last = mask - tf.concat([mask[:, 1:], tf.zeros_like(mask[:, :1])], axis=1)  # 1 where the mask ends
+    return rewards * is_last
+
+
+def moving_average_baseline(previous: float | tf.Tensor, mean_return: float | tf.Tensor,
+                            decay: float) -> tf.Tensor:
+    """b <- decay * b + (1 - decay) * mean return of the batch (ScratchGAN's REINFORCE baseline)."""
+    return decay * tf.cast(previous, tf.float32) + (1.0 - decay) * tf.cast(mean_return, tf.float32)

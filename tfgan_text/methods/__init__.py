@@ -2,7 +2,8 @@
 from tfgan_text.methods.cot import CoT
 from tfgan_text.methods.maligan import MaliGAN
 from tfgan_text.methods.mle import MLE
+from tfgan_text.methods.scratchgan import ScratchGAN
 from tfgan_text.methods.seqgan import SeqGAN
 from tfgan_text.methods.wgan_gp import WGANGP
 
-METHODS = {method.name: method for method in (MLE, CoT, WGANGP, SeqGAN, MaliGAN)}
+METHODS = {method.name: method for method in (MLE, CoT, WGANGP, SeqGAN, MaliGAN, ScratchGAN)}
