@@ -64,7 +64,7 @@ def run(command: list[str], log_path: str) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--small_batch", type=int, default=64)
     parser.add_argument("--large_batch", type=int, default=256)
     parser.add_argument("--num_samples", type=int, default=1000)
