@@ -60,6 +60,7 @@ import tensorflow as tf  # noqa: E402
 
 from tfgan_text.data.pipeline import steps_per_epoch, training_batches  # noqa: E402
 from tfgan_text.main import build_task, parse_flags  # noqa: E402
+from tfgan_text.methods.base import Phase  # noqa: E402
 from tfgan_text.methods.mle import MLE, mle_loss  # noqa: E402
 from tfgan_text.sampling import Sampler, sequence_mask  # noqa: E402
 from tfgan_text.training.optimization import replica_seed  # noqa: E402
@@ -288,7 +289,7 @@ class Setting:
         self.train_step = self.compile(self.method.phases()[0].step)
 
     def compile(self, replica_fn):
-        return Trainer._compile(self.trainer_view, replica_fn)
+        return Trainer._compile(self.trainer_view, Phase("benchmark", 1, replica_fn))
 
     def seed(self, step: int) -> tf.Tensor:
         return Trainer._seed(self.trainer_view, step)

@@ -22,8 +22,9 @@ FLAGS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 flags.DEFINE_string("method", "mle", "Training method (see tfgan_text/methods).")
 flags.DEFINE_string("logdir", "", "Run directory (checkpoints, TensorBoard, samples); default runs/<method>-<time>.")
 flags.DEFINE_bool("resume", False, "Continue the run in --logdir from its latest checkpoint.")
-flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored"],
-                  "tf.distribute strategy; auto = mirrored when several GPUs are visible.")
+flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_worker"],
+                  "tf.distribute strategy; auto = mirrored when several GPUs are visible; multi_worker = "
+                  "MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (see README, Distributed training).")
 flags.DEFINE_bool("xla", False, "Compile train steps with XLA (GPU runs; slower on CPU).")
 # --- data: a corpus, or the synthetic oracle task when --train_data is empty
 flags.DEFINE_string("train_data", "", "UTF-8 text, one sentence per line. Empty: the synthetic oracle task.")
@@ -128,10 +129,12 @@ def train(config, log=print) -> dict[str, float]:
     from tfgan_text.data.pipeline import steps_per_epoch
     from tfgan_text.methods import METHODS
     from tfgan_text.training.run_dir import RunDirectory
-    from tfgan_text.training.trainer import Trainer, model_identity
+    from tfgan_text.training.trainer import Trainer, is_chief, make_strategy, model_identity
 
     if config.method not in METHODS:
         raise UsageError(f"--method={config.method}: unknown method; available: {', '.join(sorted(METHODS))}")
+    strategy = make_strategy(config.strategy)  # first: a multi-worker strategy must precede any other TF work
+    chief = is_chief(strategy)
     if config.export_name:
         from tfgan_text.export import check_model_name
 
@@ -148,17 +151,17 @@ def train(config, log=print) -> dict[str, float]:
     config.checkpoint_every = config.checkpoint_every or per_epoch
     identity = model_identity(config, task, getattr(METHODS[config.method], "identity_flags", ()))
     if config.resume:
-        run_dir.check_resumable(identity)
-    else:
+        run_dir.check_resumable(identity)  # every worker restores from the chief's run directory
+    elif chief:
         run_dir.check_new()
     log(f"{config.method} on {task.name}: {len(task.train):,} training sequences, vocabulary "
         f"{task.spec.vocab_size:,}, length {task.spec.max_length}; NLL-test on {task.test_description}")
-    trainer = Trainer(METHODS[config.method], task, config, run_dir, log=log)
-    if not config.resume:
+    trainer = Trainer(METHODS[config.method], task, config, run_dir, strategy=strategy, log=log)
+    if not config.resume and chief:
         run_dir.create(identity, task, FLAGS.flags_into_string())
     log(f"run directory: {logdir} (tensorboard --logdir {logdir})")
     metrics = trainer.train(resume=config.resume)
-    if config.export_name:
+    if config.export_name and chief:
         from tfgan_text.export import export_generator
 
         export_generator(trainer.method.generator, task, "savedmodels", config.export_name, log=log)

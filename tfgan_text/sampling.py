@@ -3,7 +3,9 @@
 Every method samples and scores through `token_distribution`, so that
 temperature, top-k, banned ids (pad, bos) and masking after eos behave the
 same everywhere. Sampling is one compiled loop over time for the whole batch;
-all randomness is stateless, derived from the caller's int32 seed.
+all randomness is stateless, derived from the caller's int32 seed, and drawn
+per example (`tfgan_text.replicas`): row i's tokens depend on (seed, its global
+row i) only, so a batch split across replicas draws what one device draws.
 """
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ from typing import NamedTuple
 import tensorflow as tf
 import tensorflow_probability as tfp
 
+from tfgan_text import replicas
+
 tfd = tfp.distributions
 _BANNED_LOGIT = -1e9
+_CDF_BLOCK = 64  # tokens per block of the two-level CDF search in `draw_tokens`
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,10 +82,46 @@ def sequence_log_probs(generator, tokens: tf.Tensor, spec: SequenceSpec, tempera
     return log_probs * sequence_mask(tokens, spec.eos_id)
 
 
+def draw_tokens(distribution: tfd.Categorical, uniforms: tf.Tensor) -> tf.Tensor:
+    """One token per row of `distribution` by inverting its CDF at `uniforms` [N] in [0, 1).
+
+    The same law as `distribution.sample()`, but a row's draw needs only that
+    row's uniform, so it does not depend on the other rows of the batch (see
+    `tfgan_text.replicas`). The CDF is searched in two levels, blocks of
+    `_CDF_BLOCK` tokens then tokens within the chosen block (a cumulative sum
+    along a whole large vocabulary is slow on CPU), in float64 so that rare
+    tokens keep their probability. Tokens of probability 0 (banned, outside
+    top-k) are never drawn: the searches land only where the CDF rises.
+    """
+    probs = distribution.probs_parameter()
+    rows, vocab = tf.shape(probs)[0], tf.shape(probs)[1]
+    blocks = (vocab + _CDF_BLOCK - 1) // _CDF_BLOCK
+    grouped = tf.reshape(tf.pad(probs, [[0, 0], [0, blocks * _CDF_BLOCK - vocab]]), [rows, blocks, _CDF_BLOCK])
+    block_cdf = tf.cumsum(tf.cast(tf.reduce_sum(grouped, axis=-1), tf.float64), axis=-1)  # [N, blocks]
+    total = block_cdf[:, -1:]
+    target = tf.cast(uniforms, tf.float64)[:, None] * total
+    # The last clause of each minimum: rounding may put the target at (or past) the end of the CDF.
+    block = tf.minimum(tf.searchsorted(block_cdf, target, side="right"),
+                       tf.searchsorted(block_cdf, total, side="left"))  # [N, 1]
+    before = tf.where(block > 0, tf.gather(block_cdf, tf.maximum(block - 1, 0), batch_dims=1), tf.zeros_like(target))
+    within = tf.cumsum(tf.cast(tf.gather(grouped, block[:, 0], batch_dims=1), tf.float64), axis=-1)  # [N, block]
+    index = tf.minimum(tf.searchsorted(within, target - before, side="right"),
+                       tf.searchsorted(within, within[:, -1:], side="left"))
+    return tf.cast(block[:, 0] * _CDF_BLOCK + index[:, 0], tf.int32)
+
+
+def _next_token(distribution: tfd.Categorical, seed: tf.Tensor, num_samples: tf.Tensor,
+                total_samples: tf.Tensor | None) -> tf.Tensor:
+    """This replica's rows of one time step's draw over the global set of samples."""
+    uniforms = replicas.uniform([num_samples], seed, tf.float64, total_samples)
+    return draw_tokens(distribution, uniforms)
+
+
 def sample(generator, spec: SequenceSpec, num_samples: int | tf.Tensor, seed: tf.Tensor,
            temperature: float | tf.Tensor = 1.0, top_k: int = 0,
            prefix: tf.Tensor | None = None, prefix_length: int | tf.Tensor = 0,
-           prefix_state=None, with_log_probs: bool = True) -> Samples:
+           prefix_state=None, with_log_probs: bool = True,
+           total_samples: int | tf.Tensor | None = None) -> Samples:
     """Samples `num_samples` sequences in one loop over time.
 
     With `prefix` [N, T], the first `prefix_length` tokens are taken from it
@@ -93,6 +134,11 @@ def sample(generator, spec: SequenceSpec, num_samples: int | tf.Tensor, seed: tf
     instead of re-reading the prefix, and the prefix positions get log-prob 0.
     `with_log_probs=False` skips the log-probs (all 0), a third of the cost of a
     step over a large vocabulary, for callers that need only tokens (roll-outs).
+
+    Under a strategy with R replicas, this replica's `num_samples` rows are the
+    rows [r * num_samples, (r + 1) * num_samples) of a global set of
+    `total_samples` (default R * num_samples) drawn from `seed`: pass every
+    replica the same seed (see `tfgan_text.replicas`).
     """
     seed = tf.cast(seed, tf.int32)
     temperature = tf.cast(temperature, tf.float32)
@@ -119,7 +165,8 @@ def sample(generator, spec: SequenceSpec, num_samples: int | tf.Tensor, seed: tf
     while t < spec.max_length and not tf.reduce_all(finished):
         logits, state = generator.step(previous, state)
         distribution = token_distribution(logits, spec, temperature, top_k)
-        token = tf.cast(distribution.sample(seed=tf.random.experimental.stateless_fold_in(seed, t)), tf.int32)
+        token = _next_token(distribution, tf.random.experimental.stateless_fold_in(seed, t), num_samples,
+                            total_samples)
         if prefix is not None:
             token = tf.where(t < prefix_length, tf.cast(prefix[:, t], tf.int32), token)
         log_prob = token_log_prob(distribution, token) if with_log_probs else tf.zeros([num_samples])

@@ -1,8 +1,12 @@
 """Run as a script (a fresh process: logical devices must be set before TensorFlow starts).
 
-Trains a tiny MLE for a few steps twice, on the default strategy and on a
-MirroredStrategy over two logical CPU devices, with the same global batch and
-data, and prints the largest weight difference and whether the replicas agree.
+    python -m tests.training.distributed_check LOGDIR METHOD [METHOD ...]
+
+For each method, trains a tiny configuration through every phase once on the
+default strategy and once on a MirroredStrategy over two logical CPU devices,
+with the same global batch and data, and prints one JSON line per method:
+the largest difference between the two runs over every checkpointed variable
+(models and optimizers) and whether the two replicas hold identical values.
 """
 import json
 import os
@@ -15,33 +19,41 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 from tests.conftest import TINY_FLAGS  # noqa: E402
+from tests.training.tiny_methods import COMMON, method_flags, variable_values  # noqa: E402
 from tfgan_text import main  # noqa: E402
 from tfgan_text.methods import METHODS  # noqa: E402
 from tfgan_text.training.run_dir import RunDirectory  # noqa: E402
 from tfgan_text.training.trainer import Trainer  # noqa: E402
 
 
-def trained_weights(strategy, logdir, method, steps):
-    config = main.parse_flags(["x"] + TINY_FLAGS + [f"--method={method}", f"--steps={steps}", "--batch_size=32",
-                                                    "--grad_clip=1.0", "--learning_rate=0.05"])
+def trained_variables(strategy, logdir, method):
+    """(variables before training, after training)."""
+    config = main.parse_flags(["x"] + TINY_FLAGS + COMMON + [f"--method={method}"] + method_flags(method))
     config.eval_every = config.checkpoint_every = 10**9
     task = main.build_task(config, log=lambda *_: None)
     trainer = Trainer(METHODS[method], task, config, RunDirectory(logdir), strategy=strategy, log=lambda *_: None)
+    before = variable_values(trainer.method)
     trainer.train()
-    generator = trainer.method.generator
-    per_replica = [[v.value.values if hasattr(v.value, "values") else (v.value,) for v in generator.variables]]
-    replicas_agree = all(float(tf.reduce_max(tf.abs(copies[0] - c))) == 0.0
-                         for variable in per_replica[0] for copies in [variable] for c in copies)
-    return [v.numpy() for v in generator.variables], replicas_agree
+    return before, variable_values(trainer.method)
 
 
-def main_check(method: str, steps: int, logdir: str) -> dict:
-    single, _ = trained_weights(tf.distribute.get_strategy(), f"{logdir}/single", method, steps)
-    mirrored, agree = trained_weights(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]), f"{logdir}/mirrored",
-                                      method, steps)
-    difference = max(float(abs(a - b).max()) for a, b in zip(single, mirrored))
-    return {"max_abs_difference": difference, "replicas_agree": agree}
+MIRRORED = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])  # one per process, as in a real run
+
+
+def check(method: str, logdir: str) -> dict:
+    initial, single = trained_variables(tf.distribute.get_strategy(), f"{logdir}/{method}-single", method)
+    _, mirrored = trained_variables(MIRRORED, f"{logdir}/{method}-mirrored", method)
+    assert single.keys() == mirrored.keys(), (sorted(single), sorted(mirrored))
+    differences = {name: float(abs(single[name][0] - mirrored[name][0]).max()) if single[name][0].size else 0.0
+                   for name in single}
+    worst = max(differences, key=differences.get)
+    replicas_agree = all((copies[0] == c).all() for copies in mirrored.values() for c in copies)
+    trained = [name for name in single if "optimizer" not in name and (single[name][0] != initial[name][0]).any()]
+    return {"method": method, "max_abs_difference": differences[worst], "worst_variable": worst,
+            "replicas_agree": bool(replicas_agree), "replicas": len(next(iter(mirrored.values()))),
+            "variables": len(single), "trained_weights": len(trained)}
 
 
 if __name__ == "__main__":
-    print(json.dumps(main_check(sys.argv[1], int(sys.argv[2]), sys.argv[3])))
+    for name in sys.argv[2:]:
+        print(json.dumps(check(name, sys.argv[1])), flush=True)

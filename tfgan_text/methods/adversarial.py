@@ -10,6 +10,12 @@ fresh sequences from G, pair them with as many real ones, and train D for
 --discriminator_epochs epochs over the shuffled mix in batches. Each phase
 step is one compiled trainer step, so every phase is checkpointed and
 resumable. A subclass supplies only `generator_step`.
+
+Under a strategy, the D-round and adversarial steps are cross-replica steps
+(their D updates sit inside tf loops): each replica draws its share of every
+round's negatives (gathered into the global set) and takes its share of
+every D batch; the G step is a replica function. The global sets and batches
+are the same whatever the replica count.
 """
 from __future__ import annotations
 
@@ -24,8 +30,9 @@ from tfgan_text.losses.discriminator import GENERATED, REAL, discriminator_accur
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.methods.mle import mle_train_step
 from tfgan_text.models.discriminator import SEQGAN_FILTER_WIDTHS, SEQGAN_NUM_FILTERS, Discriminator
+from tfgan_text.replicas import replica_rows, replica_share, take_rows
 from tfgan_text.sampling import sample
-from tfgan_text.training.optimization import adam, apply_gradients, replica_seed
+from tfgan_text.training.optimization import adam, apply_gradients, on_replicas, replica_concat, replica_mean
 
 flags.DEFINE_integer("pretrain_epochs", 80, "Adversarial methods: MLE pre-training epochs of G (SeqGAN's code 120, "
                      "Texygen 80); ignored with --pretrained_generator.", lower_bound=0)
@@ -103,6 +110,10 @@ class AdversarialMethod(Method):
         if self.num_negatives + self.num_real < config.discriminator_batch_size:
             raise UsageError(f"--discriminator_batch_size={config.discriminator_batch_size}: larger than a D "
                              f"round's {self.num_negatives + self.num_real} sequences")
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if config.discriminator_batch_size % replicas:
+            raise UsageError(f"--discriminator_batch_size={config.discriminator_batch_size}: must be a multiple "
+                             f"of the {replicas} replicas")
         if config.pretrained_generator and not getattr(config, "resume", False):  # a resumed run has its own G
             self.restore_pretrained_generator(config.pretrained_generator)
 
@@ -126,19 +137,22 @@ class AdversarialMethod(Method):
         pretrain_steps = 0 if c.pretrained_generator else c.pretrain_epochs * self.steps_per_epoch
         return [Phase("pretrain_generator", pretrain_steps, self.mle_step),
                 *self.setup_phases(),
-                Phase("pretrain_discriminator", c.discriminator_pretrain_rounds, self.discriminator_pretrain_step),
-                Phase("adversarial", c.adversarial_steps, self.adversarial_step)]
+                Phase("pretrain_discriminator", c.discriminator_pretrain_rounds, self.discriminator_pretrain_step,
+                      cross_replica=True),
+                Phase("adversarial", c.adversarial_steps, self.adversarial_step, cross_replica=True)]
 
     def mle_step(self, tokens: tf.Tensor, seed: tf.Tensor) -> dict:
         return mle_train_step(self.generator, self.generator_optimizer, tokens, self.task.spec, seed,
                               self.config.grad_clip)
 
-    def discriminator_pretrain_step(self, real_tokens: tf.Tensor, seed: tf.Tensor) -> dict:
-        return self.discriminator_rounds(1, replica_seed(seed))
+    def discriminator_pretrain_step(self, real_tokens, seed: tf.Tensor) -> dict:
+        """(cross-replica) One D round."""
+        return self.discriminator_rounds(1, seed)
 
-    def adversarial_step(self, real_tokens: tf.Tensor, seed: tf.Tensor) -> dict:
-        seed = replica_seed(seed)
-        values = self.generator_step(real_tokens, tf.random.experimental.stateless_fold_in(seed, 0))
+    def adversarial_step(self, real_tokens, seed: tf.Tensor) -> dict:
+        """(cross-replica) One G step on every replica's share of the batch, then the D rounds."""
+        values = replica_mean(on_replicas(self.generator_step, real_tokens,
+                                          tf.random.experimental.stateless_fold_in(seed, 0)))
         if self.config.discriminator_rounds > 0:
             values.update(self.discriminator_rounds(self.config.discriminator_rounds,
                                                     tf.random.experimental.stateless_fold_in(seed, 1)))
@@ -146,13 +160,25 @@ class AdversarialMethod(Method):
 
     # --- the discriminator -----------------------------------------------------------------------
     def sample_generator(self, num_samples: int, seed: tf.Tensor) -> tf.Tensor:
-        """`num_samples` sequences [N, T] from G, drawn in chunks of compiled sampling loops."""
+        """(cross-replica) `num_samples` sequences [N, T] from G, in chunks of sampling loops; each
+        replica draws its rows of every chunk, and the chunk is gathered."""
         chunks = []
         for index, start in enumerate(range(0, num_samples, _SAMPLE_CHUNK)):
             size = min(_SAMPLE_CHUNK, num_samples - start)
             chunk_seed = tf.random.experimental.stateless_fold_in(seed, index)
-            chunks.append(sample(self.generator, self.task.spec, size, chunk_seed, with_log_probs=False).tokens)
+            share = replica_share(size)
+            drawn = on_replicas(lambda: sample(self.generator, self.task.spec, share, chunk_seed,
+                                               with_log_probs=False, total_samples=size).tokens)
+            chunks.append(replica_concat(drawn, size))
         return tf.concat(chunks, axis=0)
+
+    def replica_discriminator_update(self, tokens: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor) -> dict:
+        """`discriminator_update` on this replica's rows of a global D batch."""
+        share = self.config.discriminator_batch_size // tf.distribute.get_replica_context().num_replicas_in_sync
+        start = replica_rows(share)[0]
+        loss, accuracy = self.discriminator_update(take_rows(tokens, start, share), take_rows(labels, start, share),
+                                                   seed)
+        return {"loss": loss, "accuracy": accuracy}
 
     def discriminator_update(self, tokens: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor) -> tuple:
         """One Adam step of D on a labelled batch; returns (loss, accuracy) before the step."""
@@ -167,7 +193,8 @@ class AdversarialMethod(Method):
         return loss, discriminator_accuracy(logits, labels)
 
     def discriminator_rounds(self, rounds: int, seed: tf.Tensor) -> dict:
-        """`rounds` x (fresh negatives from G + real sequences, --discriminator_epochs epochs of D updates)."""
+        """(cross-replica) `rounds` x (fresh negatives from G + real sequences, --discriminator_epochs
+        epochs of D updates)."""
         c = self.config
         batch_size = c.discriminator_batch_size
         size = self.num_real + self.num_negatives
@@ -191,9 +218,10 @@ class AdversarialMethod(Method):
                 order = tf.random.experimental.stateless_shuffle(tf.range(size), seed=epoch_seed)
                 for batch in tf.range(num_batches):
                     indices = order[batch * batch_size:(batch + 1) * batch_size]
-                    loss, accuracy = self.discriminator_update(
-                        tf.gather(tokens, indices), tf.gather(labels, indices),
-                        tf.random.experimental.stateless_fold_in(epoch_seed, batch))
+                    update_values = replica_mean(on_replicas(
+                        self.replica_discriminator_update, tf.gather(tokens, indices), tf.gather(labels, indices),
+                        tf.random.experimental.stateless_fold_in(epoch_seed, batch)))
+                    loss, accuracy = update_values["loss"], update_values["accuracy"]
                     update = (round_index * c.discriminator_epochs + epoch) * num_batches + batch
                     losses = losses.write(update, loss)
                     accuracies = accuracies.write(update, accuracy)

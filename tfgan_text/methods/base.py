@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tfgan_text.data.tasks import Task
 from tfgan_text.models.generator import Generator
+from tfgan_text.models.output_layers import output_layer_spec
 from tfgan_text.training.evaluation import Evaluator
 
 StepFn = Callable[[tf.Tensor, tf.Tensor], dict]  # (real batch [B, T], int32 seed [2]) -> scalars
@@ -15,11 +16,19 @@ StepFn = Callable[[tf.Tensor, tf.Tensor], dict]  # (real batch [B, T], int32 see
 
 @dataclasses.dataclass
 class Phase:
-    """A run of `num_steps` calls of `step` (a replica function, compiled by the trainer)."""
+    """A run of `num_steps` calls of `step` (a replica function, compiled by the trainer).
+
+    `cross_replica=True`: `step` runs once in the strategy's cross-replica context
+    and calls `training.optimization.on_replicas` for the pieces that update
+    weights; needed when updates sit inside a tf loop or conditional (D rounds),
+    which tf.distribute cannot synchronise inside a replica function. It
+    returns scalars already reduced over replicas (`replica_mean`).
+    """
 
     name: str
     num_steps: int
     step: StepFn
+    cross_replica: bool = False
 
 
 class Method:
@@ -50,7 +59,7 @@ class Method:
         """The generator described by the flags, with its weights created."""
         c = self.config
         return Generator(self.task.spec.vocab_size, c.embedding_dim, c.hidden_dim, c.num_layers,
-                         c.dropout, c.init_stddev).build_variables()
+                         c.dropout, c.init_stddev, output=output_layer_spec(c, self.task)).build_variables()
 
     def num_steps(self, steps: int, epochs: int) -> int:
         """`--steps` if given, else `--epochs` worth of batches."""

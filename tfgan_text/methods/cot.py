@@ -24,7 +24,6 @@ import tensorflow as tf
 from absl import flags
 
 from tfgan_text.methods.base import Method, Phase
-from tfgan_text.methods.mle import mle_loss
 from tfgan_text.metrics.jsd import OracleJSD
 from tfgan_text.models.generator import Generator
 from tfgan_text.sampling import (sample, sequence_log_probs, sequence_mask, teacher_forcing_inputs,
@@ -110,13 +109,25 @@ class CoT(Method):
         return values
 
     def mediator_step(self, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor) -> dict:
-        """Maximum likelihood of M on the balanced batch [real; fake]."""
-        balanced = tf.concat([tf.cast(real, tf.int32), fake], axis=0)
+        """Maximum likelihood of M on the balanced batch [real; fake].
+
+        The halves are read in two passes, each with its own dropout seed: a
+        dropout mask then belongs to one example whatever the replica count
+        (in one concatenated pass, row i would be a different example on R replicas).
+        """
+        spec = self.task.spec
         variables = self.mediator.trainable_variables
         with tf.GradientTape() as tape:
-            loss, balanced_nll = mle_loss(self.mediator, balanced, self.task.spec, seed)
+            nll_sum = tf.zeros([])
+            for index, tokens in enumerate((tf.cast(real, tf.int32), fake)):
+                log_probs = sequence_log_probs(self.mediator, tokens, spec, training=True,
+                                               seed=tf.random.experimental.stateless_fold_in(seed, index))
+                nll_sum -= tf.reduce_sum(log_probs)
+            tokens_here = (tf.reduce_sum(sequence_mask(real, spec.eos_id))
+                           + tf.reduce_sum(sequence_mask(fake, spec.eos_id)))
+            loss = nll_sum / global_sum(tokens_here)
         grad_norm = apply_gradients(self.mediator_optimizer, tape, loss, variables, self.config.grad_clip)
-        return {"balanced_nll": balanced_nll, "mediator_grad_norm": grad_norm}
+        return {"balanced_nll": nll_sum / tokens_here, "mediator_grad_norm": grad_norm}
 
     def generator_step(self, fake: tf.Tensor, seed: tf.Tensor) -> dict:
         """Exact per-step KL(G || M) on G's own samples, by teacher forcing on them."""

@@ -23,7 +23,8 @@ from tfgan_text.losses.policy_gradient import maligan_weights, weighted_sequence
 from tfgan_text.methods.adversarial import AdversarialMethod
 from tfgan_text.rollout import complete
 from tfgan_text.sampling import sample, sequence_log_probs
-from tfgan_text.training.optimization import apply_gradients, global_sum
+from tfgan_text.replicas import replica_rows, take_rows
+from tfgan_text.training.optimization import apply_gradients, global_concat, global_sum
 
 flags.DEFINE_integer("maligan_prefix_decrement", 0, "MaliGAN: K of mixed MLE-Mali training (real prefixes of "
                      "N tokens, N = T lowered by K per period); 0: plain MaliGAN on whole G samples.",
@@ -43,16 +44,17 @@ class MaliGAN(AdversarialMethod):
         spec, batch_size = self.task.spec, tf.shape(real_tokens)[0]
         tokens = sample(self.generator, spec, batch_size, tf.random.experimental.stateless_fold_in(seed, 0),
                         with_log_probs=False).tokens
-        weights = maligan_weights(log_density_ratio(self.discriminator(tokens)))
-        replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+        # The weights are normalised over the global batch: every replica sees all the ratios.
+        all_weights = maligan_weights(global_concat(log_density_ratio(self.discriminator(tokens))))
+        weights = take_rows(all_weights, replica_rows(batch_size)[0], batch_size)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
             log_probs = sequence_log_probs(self.generator, tokens, spec, training=True,
                                            seed=tf.random.experimental.stateless_fold_in(seed, 1))
-            loss = weighted_sequence_loss(log_probs, weights) / replicas
+            loss = weighted_sequence_loss(log_probs, weights)  # this replica's share of the global sum
         grad_norm = apply_gradients(self.adversarial_optimizer, tape, loss, variables, self.config.grad_clip)
-        return {"generator_loss": loss * replicas, "generator_grad_norm": grad_norm,
-                "max_weight": tf.reduce_max(weights) + 1.0 / tf.cast(batch_size, tf.float32)}
+        return {"generator_loss": global_sum(loss), "generator_grad_norm": grad_norm,
+                "max_weight": tf.reduce_max(all_weights) + 1.0 / tf.cast(tf.shape(all_weights)[0], tf.float32)}
 
     def prefix_length(self) -> tf.Tensor:
         """N = max(0, T - K * (G steps so far // period)): the real prefix trained by MLE."""

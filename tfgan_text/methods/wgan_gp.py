@@ -24,12 +24,13 @@ import numpy as np
 import tensorflow as tf
 from absl import flags
 
+from tfgan_text import replicas
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
 from tfgan_text.metrics.ngram_jsd import ngram_jsd
 from tfgan_text.models.convolutional import ConvGenerator, Critic
 from tfgan_text.sampling import SequenceSpec, token_distribution
-from tfgan_text.training.optimization import adam, apply_gradients, global_sum, replica_seed
+from tfgan_text.training.optimization import adam, apply_gradients, global_sum, on_replicas, replica_mean
 
 flags.DEFINE_integer("wgan_dim", 512, "WGAN-GP: channels of generator and critic convolutions.", lower_bound=1)
 flags.DEFINE_integer("wgan_noise_dim", 128, "WGAN-GP: size of the generator's noise z.", lower_bound=1)
@@ -59,7 +60,7 @@ def generated_distributions(generator: ConvGenerator, noise: tf.Tensor, spec: Se
 
 def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
     """(||d C(x_hat) / d x_hat||_2 - 1)^2 per sequence [B], x_hat = real + alpha (fake - real), alpha ~ U[0, 1]."""
-    alpha = tf.random.stateless_uniform([tf.shape(real)[0], 1, 1], seed=tf.cast(seed, tf.int32))
+    alpha = replicas.uniform([tf.shape(real)[0], 1, 1], seed)  # per example: the same under any strategy
     x_hat = real + alpha * (fake - real)
     with tf.GradientTape() as tape:
         tape.watch(x_hat)
@@ -175,19 +176,26 @@ class WGANGP(Method):
                 "critic": self.critic, "critic_optimizer": self.critic_optimizer}
 
     def phases(self) -> list[Phase]:
-        return [Phase("wgan_gp", self.num_steps(self.config.steps, self.config.epochs), self.wgan_step)]
+        return [Phase("wgan_gp", self.num_steps(self.config.steps, self.config.epochs), self.wgan_step,
+                      cross_replica=True)]
 
     def evaluator(self, num_samples, temperature):
         return WGANEvaluator(self.task, self.generator, num_samples, self.config.wgan_readout)
 
-    def wgan_step(self, real: tf.Tensor, seed: tf.Tensor) -> dict:
-        """One critic update; then a generator update if this was the critic's `critic_steps`-th."""
-        seed = replica_seed(seed)
-        values = self.critic_step(real, tf.random.experimental.stateless_fold_in(seed, 0))
+    def wgan_step(self, real, seed: tf.Tensor) -> dict:
+        """One critic update; then a generator update if this was the critic's `critic_steps`-th.
+
+        A cross-replica step: the conditional generator update cannot sit inside a replica function.
+        """
+        values = replica_mean(on_replicas(self.critic_step, real, tf.random.experimental.stateless_fold_in(seed, 0)))
         critic_updates = tf.convert_to_tensor(self.critic_optimizer.iterations)
-        tf.cond(tf.equal(critic_updates % self.config.critic_steps, 0),
-                lambda: self.generator_step(tf.shape(real)[0], tf.random.experimental.stateless_fold_in(seed, 1)),
-                lambda: tf.constant(0.0))
+        generator_seed = tf.random.experimental.stateless_fold_in(seed, 1)
+
+        def update_generator():
+            on_replicas(lambda batch: self.generator_step(tf.shape(batch)[0], generator_seed), real)
+            return tf.constant(0.0)
+
+        tf.cond(tf.equal(critic_updates % self.config.critic_steps, 0), update_generator, lambda: tf.constant(0.0))
         return values
 
     def critic_step(self, real: tf.Tensor, seed: tf.Tensor) -> dict:

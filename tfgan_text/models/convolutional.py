@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfgan_text import replicas
+
 
 class ResidualBlock(keras.layers.Layer):
     """x + scale * Conv1D(ReLU(Conv1D(ReLU(x)))), both convolutions of width `kernel_size`."""
@@ -44,7 +46,7 @@ class ConvGenerator(keras.Model):
 
     def noise(self, batch_size: int | tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
         """Stateless N(0, I) noise [batch_size, noise_dim]."""
-        return tf.random.stateless_normal([batch_size, self.noise_dim], seed=tf.cast(seed, tf.int32))
+        return replicas.normal([batch_size, self.noise_dim], seed)  # per example, any strategy
 
     def build_variables(self) -> "ConvGenerator":
         self(tf.zeros([1, self.noise_dim]))

@@ -11,6 +11,8 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfgan_text import replicas
+
 # SeqGAN's filter table (Yu et al. 2017, the released code).
 SEQGAN_FILTER_WIDTHS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
 SEQGAN_NUM_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
@@ -72,7 +74,7 @@ class Discriminator(keras.Model):
         pooled = [tf.reduce_max(conv(x), axis=1) for conv in self.convolutions]
         features = self.highway(tf.concat(pooled, axis=1))
         if training and self.dropout > 0.0 and seed is not None:
-            features = tf.nn.experimental.stateless_dropout(features, rate=self.dropout, seed=seed)
+            features = replicas.dropout(features, self.dropout, seed)  # per example, any strategy
         return features
 
     def call(self, tokens: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:

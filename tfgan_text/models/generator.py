@@ -10,6 +10,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from tfgan_text import replicas
+from tfgan_text.models.output_layers import OutputLayerSpec, build_output_layer, output_loss
+
 State = tuple  # ((h, c) for each layer)
 
 
@@ -18,9 +21,13 @@ class Generator(keras.Model):
 
     def __init__(self, vocab_size: int, embedding_dim: int, hidden_dim: int,
                  num_layers: int = 1, dropout: float = 0.0, init_stddev: float = 0.0,
-                 name: str = "generator", **kwargs):
+                 output: OutputLayerSpec | None = None, name: str = "generator", **kwargs):
         """`init_stddev` > 0 draws every weight from N(0, init_stddev), SeqGAN's initialisation;
-        0 keeps the Keras defaults (uniform Glorot, orthogonal recurrent kernels, zero biases)."""
+        0 keeps the Keras defaults (uniform Glorot, orthogonal recurrent kernels, zero biases).
+
+        `output` (--output_layer, models/output_layers.py) picks the output layer (dense logits, or
+        the exact hierarchical softmax) and `output_loss`, the MLE training estimate (None: full
+        softmax through the logits). The logits of `call` and `step` are always exact."""
         super().__init__(name=name, **kwargs)
         self.vocab_size, self.embedding_dim, self.hidden_dim = vocab_size, embedding_dim, hidden_dim
         self.num_layers, self.dropout = num_layers, dropout
@@ -37,15 +44,21 @@ class Generator(keras.Model):
                                         if init else {}))
             setattr(self, f"lstm_{i}", lstm)  # an attribute, so that tf.train.Checkpoint tracks it
             self.lstms.append(lstm)
-        self.output_layer = keras.layers.Dense(vocab_size, name="logits", **init)
+        self.output_spec = output or OutputLayerSpec()
+        self.output_layer = build_output_layer(self.output_spec, vocab_size, init)
+        self.output_loss = output_loss(self.output_spec, vocab_size)
 
     def call(self, inputs: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
         """Logits [B, T, V] for input ids [B, T] (the sequence shifted right behind bos)."""
+        return self.output_layer(self.hidden_states(inputs, training, seed))
+
+    def hidden_states(self, inputs: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
+        """The last LSTM layer's outputs [B, T, H] (after dropout) that the output layer reads."""
         x = self._dropout(self.embedding(inputs), training, seed, 0)
         for i, lstm in enumerate(self.lstms):
             x = lstm(x)[0]
             x = self._dropout(x, training, seed, i + 1)
-        return self.output_layer(x)
+        return x
 
     def initial_state(self, batch_size: tf.Tensor | int) -> State:
         zeros = tf.zeros([batch_size, self.hidden_dim])
@@ -69,4 +82,4 @@ class Generator(keras.Model):
         if not training or self.dropout <= 0.0 or seed is None:
             return x
         layer_seed = tf.random.experimental.stateless_fold_in(seed, index)
-        return tf.nn.experimental.stateless_dropout(x, rate=self.dropout, seed=layer_seed)
+        return replicas.dropout(x, self.dropout, layer_seed)  # per example: the same under any strategy

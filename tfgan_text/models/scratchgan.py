@@ -14,6 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgan_text import replicas
+
 POSITION_SIGNAL_DIM = 8
 
 
@@ -165,7 +167,7 @@ class RecurrentDiscriminator(keras.Model):
     def call(self, tokens: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
         x = self.embedding(tokens)
         if training and self.dropout > 0.0 and seed is not None:
-            x = tf.nn.experimental.stateless_dropout(x, rate=self.dropout, seed=seed)
+            x = replicas.dropout(x, self.dropout, seed)  # per example: the same masks on any replica count
         if self.positions is not None:
             length = tf.shape(tokens)[1]
             signal = tf.broadcast_to(self.positions[:length], [tf.shape(tokens)[0], length, POSITION_SIGNAL_DIM])

@@ -33,11 +33,13 @@ def apply_gradients(optimizer: keras.optimizers.Optimizer, tape: tf.GradientTape
 
 
 def replica_seed(seed: tf.Tensor) -> tf.Tensor:
-    """A different stateless seed on every replica, the same one on a single device."""
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return seed
-    return tf.random.experimental.stateless_fold_in(seed, context.replica_id_in_sync_group)
+    """The step seed every replica must share: randomness is drawn per example (`tfgan_text.replicas`).
+
+    Replicas still draw different samples, because each keeps its own rows of a
+    draw over the global batch; folding the replica id in instead would make
+    the result depend on the number of replicas. Kept so that callers need not change.
+    """
+    return seed
 
 
 def global_sum(value: tf.Tensor) -> tf.Tensor:
@@ -46,3 +48,45 @@ def global_sum(value: tf.Tensor) -> tf.Tensor:
     if context is None or context.num_replicas_in_sync == 1:
         return value
     return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+
+def global_concat(value: tf.Tensor) -> tf.Tensor:
+    """`value` [n, ...] (floats) of every replica concatenated in replica order: the global batch's rows.
+
+    Each replica writes its rows into zeros and the copies are summed (exact: the
+    other terms are 0); MirroredStrategy's own all_gather in a replica function
+    mismatched its collective keys with the all-reduces around it.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    replicas = context.num_replicas_in_sync
+    rows = tf.shape(value)[0]
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
+    scattered = tf.scatter_nd((start + tf.range(rows))[:, None], value,
+                              tf.concat([[rows * replicas], tf.shape(value)[1:]], axis=0))
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, scattered)
+
+
+# --- cross-replica steps: a phase step whose updates sit inside loops or conditionals ---------------
+# tf.distribute cannot synchronise replicas (all-reduce, optimizer updates) inside a tf loop or
+# tf.cond of a replica function; a step marked `Phase(..., cross_replica=True)` runs in the
+# cross-replica context instead and calls `on_replicas` for each synchronised piece.
+
+def on_replicas(fn, *args):
+    """Runs the replica function `fn(*args)` on every replica; returns its per-replica results."""
+    return tf.distribute.get_strategy().run(fn, args=args)
+
+
+def replica_mean(values: dict) -> dict:
+    """The mean over replicas of each per-replica scalar in `values` (the trainer's own reduction)."""
+    strategy = tf.distribute.get_strategy()
+    return {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None) for name, value in values.items()}
+
+
+def replica_concat(per_replica: tf.Tensor, total: int | tf.Tensor) -> tf.Tensor:
+    """The first `total` rows of the per-replica tensors concatenated in replica order (drops padding)."""
+    strategy = tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync == 1:
+        return strategy.experimental_local_results(per_replica)[0][:total]
+    return strategy.gather(per_replica, axis=0)[:total]

@@ -4,13 +4,21 @@ A method supplies phases of replica step functions; the trainer owns
 everything else: the strategy, the data stream, the step counter, seeds
 (stateless, folded from --seed and the global step, so a resumed run is
 bit-identical), checkpoints, TensorBoard, evaluation, signals and divergence.
+
+Under a multi-worker strategy every worker runs this loop; only the chief
+writes (checkpoints, summaries, samples): the others save their checkpoints
+to a temporary directory they delete, as tf.distribute requires every worker
+to take part in a save.
 """
 from __future__ import annotations
 
 import hashlib
 import math
+import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 
 import keras
@@ -19,6 +27,7 @@ from tqdm import tqdm
 
 from tfgan_text.data.pipeline import steps_per_epoch, training_batches
 from tfgan_text.data.tasks import Task
+from tfgan_text.errors import UsageError
 from tfgan_text.methods.base import Method
 from tfgan_text.training.run_dir import RunDirectory
 
@@ -27,12 +36,43 @@ class TrainingDiverged(RuntimeError):
     """A step produced a non-finite value; nothing after the last good checkpoint was saved."""
 
 
+_strategies: dict[str, tf.distribute.Strategy] = {}
+
+
 def make_strategy(name: str) -> tf.distribute.Strategy:
-    """`auto`: MirroredStrategy when several GPUs are visible, else the default strategy."""
-    gpus = tf.config.list_logical_devices("GPU")
+    """`auto`: MirroredStrategy when several GPUs are visible, else the default strategy.
+
+    `multi_worker`: MultiWorkerMirroredStrategy over the cluster in the TF_CONFIG
+    environment variable (create it before any other TensorFlow work: it
+    configures the runtime's collective ops).
+    """
+    if name == "multi_worker":
+        if not os.environ.get("TF_CONFIG"):
+            raise UsageError("--strategy=multi_worker: set TF_CONFIG (the cluster and this worker's task)")
+        return _one_per_process("multi_worker", tf.distribute.MultiWorkerMirroredStrategy)
+    gpus = tf.config.list_physical_devices("GPU")
     if name == "mirrored" or (name == "auto" and len(gpus) > 1):
-        return tf.distribute.MirroredStrategy()
+        return _one_per_process("mirrored", tf.distribute.MirroredStrategy)
     return tf.distribute.get_strategy()
+
+
+def _one_per_process(name: str, create) -> tf.distribute.Strategy:
+    """The process's one strategy of a kind: a multi-worker strategy joins its cluster once, and two
+    MirroredStrategy objects in one process were seen to mix up their collective-op keys."""
+    if name not in _strategies:
+        _strategies[name] = create()
+    return _strategies[name]
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Whether this process writes the run: always, except on the non-chief workers of a cluster."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.cluster_spec().as_dict():
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
 class Trainer:
@@ -40,13 +80,19 @@ class Trainer:
                  strategy: tf.distribute.Strategy | None = None, log=print):
         self.task, self.config, self.run_dir, self.log = task, config, run_dir, log
         self.strategy = strategy or make_strategy(config.strategy)
+        self.is_chief = is_chief(self.strategy)
+        replicas = self.strategy.num_replicas_in_sync
+        if config.batch_size % replicas:
+            raise UsageError(f"--batch_size={config.batch_size}: must be a multiple of the {replicas} replicas")
         self.steps_per_epoch = steps_per_epoch(len(task.train), config.batch_size)
         keras.utils.set_random_seed(config.seed)  # initial weights are a function of --seed
         with self.strategy.scope():
             self.method = method_class(task, config, self.steps_per_epoch)
             self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
             self.checkpoint = tf.train.Checkpoint(step=self.step, **self.method.checkpoint_objects())
-        self.manager = tf.train.CheckpointManager(self.checkpoint, run_dir.checkpoints,
+        # A non-chief worker must take part in every save, into a directory of its own that it deletes.
+        self._scratch = None if self.is_chief else tempfile.mkdtemp(prefix="tfgan_text_worker_")
+        self.manager = tf.train.CheckpointManager(self.checkpoint, self._scratch or run_dir.checkpoints,
                                                   max_to_keep=config.keep_checkpoints)
         self.evaluator = self.method.evaluator(config.num_eval_samples, config.eval_temperature)
         self._stop_signal = None
@@ -57,8 +103,11 @@ class Trainer:
         if resume:
             self.checkpoint.restore(self.run_dir.latest_checkpoint()).assert_existing_objects_matched()
             self.log(f"resumed from {self.run_dir.latest_checkpoint()} at step {int(self.step.numpy())}")
-        train_writer = tf.summary.create_file_writer(f"{self.run_dir.logdir}/train")
-        eval_writer = tf.summary.create_file_writer(f"{self.run_dir.logdir}/eval")
+        if self.is_chief:
+            train_writer = tf.summary.create_file_writer(f"{self.run_dir.logdir}/train")
+            eval_writer = tf.summary.create_file_writer(f"{self.run_dir.logdir}/eval")
+        else:
+            train_writer = eval_writer = tf.summary.create_noop_writer()
         phases = self.method.phases()
         total_steps = sum(phase.num_steps for phase in phases)
         start = int(self.step.numpy())
@@ -74,7 +123,7 @@ class Trainer:
                 if int(self.step.numpy()) >= phase_end:
                     continue
                 progress.set_description(phase.name)
-                compiled = self._compile(phase.step)
+                compiled = self._compile(phase)
                 while int(self.step.numpy()) < phase_end and self._stop_signal is None:
                     step = int(self.step.numpy())
                     values = compiled(next(batches), self._seed(step))
@@ -95,7 +144,7 @@ class Trainer:
                     if self.config.eval_every and (step + 1) % self.config.eval_every == 0 and step + 1 < total_steps:
                         self._evaluate(eval_writer, step + 1)
             step = int(self.step.numpy())
-            if self.manager.latest_checkpoint != f"{self.run_dir.checkpoints}/ckpt-{step}":
+            if self.manager.latest_checkpoint != f"{self.manager.directory}/ckpt-{step}":
                 self.manager.save(checkpoint_number=step)
             if self._stop_signal is not None:
                 self.log(f"stopped by {signal.Signals(self._stop_signal).name} at step {step}; checkpoint saved "
@@ -107,14 +156,19 @@ class Trainer:
                 signal.signal(signum, handler)
             train_writer.flush()
             eval_writer.flush()
+            if self._scratch:
+                shutil.rmtree(self._scratch, ignore_errors=True)
 
     # --- pieces ---------------------------------------------------------------------------------
-    def _compile(self, replica_step):
+    def _compile(self, phase):
         strategy = self.strategy
 
         @tf.function(jit_compile=self.config.xla)
         def distributed_step(batch, seed):
-            values = strategy.run(replica_step, args=(batch, seed))
+            if phase.cross_replica:
+                with strategy.scope():
+                    return phase.step(batch, seed)
+            values = strategy.run(phase.step, args=(batch, seed))
             return {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None)
                     for name, value in values.items()}
 
@@ -124,6 +178,8 @@ class Trainer:
         return tf.random.experimental.stateless_fold_in(tf.constant([self.config.seed, 0], tf.int32), step)
 
     def _evaluate(self, writer, step: int, final: bool = False) -> dict[str, float]:
+        if not self.is_chief:  # the chief's evaluation is the run's; the others would only repeat it
+            return {}
         started = time.time()
         eval_seed = tf.random.experimental.stateless_fold_in(tf.constant([self.config.seed, 1], tf.int32), step)
         metrics, texts = self.evaluator(eval_seed)
