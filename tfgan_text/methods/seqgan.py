@@ -49,11 +49,16 @@ class SeqGAN(AdversarialMethod):
         """The score a completed sequence earns: D(real | tokens) [M]."""
         return self.discriminator.real_probability(tokens)
 
+    def step_scorer(self, real_tokens: tf.Tensor, seed: tf.Tensor):
+        """The scorer of one G step's roll-outs (SeqGAN: `reward`; RankGAN ranks against `real_tokens`)."""
+        return self.reward
+
     def generator_step(self, real_tokens: tf.Tensor, seed: tf.Tensor) -> dict:
         spec, batch_size = self.task.spec, tf.shape(real_tokens)[0]
-        seeds = [tf.random.experimental.stateless_fold_in(seed, i) for i in range(3)]
+        seeds = [tf.random.experimental.stateless_fold_in(seed, i) for i in range(4)]
         tokens = sample(self.generator, spec, batch_size, seeds[0], with_log_probs=False).tokens
-        rewards = monte_carlo_rewards(self.rollout, spec, tokens, self.reward, self.config.rollout_num, seeds[1])
+        rewards = monte_carlo_rewards(self.rollout, spec, tokens, self.step_scorer(real_tokens, seeds[3]),
+                                      self.config.rollout_num, seeds[1])
         mask = sequence_mask(tokens, spec.eos_id)
         variables = self.generator.trainable_variables
         with tf.GradientTape() as tape:
