@@ -43,6 +43,8 @@ class RunDirectory:
         with open(self.identity, encoding="utf-8") as f:
             saved = json.load(f)
         for key in sorted(set(saved) | set(identity)):
+            if key not in saved and _is_flag_default(key, identity.get(key)):
+                continue  # a flag newer than the run: the run was trained as its default says
             if saved.get(key) != identity.get(key) and key == "vocabulary_sha":
                 raise UsageError(f"--resume: the vocabulary built from the flags differs from {self.vocabulary}")
             if saved.get(key) != identity.get(key):
@@ -69,3 +71,10 @@ def _write_atomically(path: str, text: str) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def _is_flag_default(name: str, value) -> bool:
+    """True when `name` is a flag and `value` is its default (what runs made before the flag did)."""
+    from absl import flags
+
+    return name in flags.FLAGS and flags.FLAGS[name].default == value
