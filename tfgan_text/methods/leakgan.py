@@ -115,8 +115,14 @@ class LeakGAN(AdversarialMethod):
                 Phase("adversarial", c.adversarial_steps, self.adversarial_step, cross_replica=True)]
 
     # --- supervised G steps -----------------------------------------------------------------------
-    def supervised_step(self, tokens: tf.Tensor, seed: tf.Tensor) -> dict:
-        """(replica) WORKER by maximum likelihood, MANAGER toward the real feature directions (Q = 1)."""
+    def manager_worker_update(self, tokens: tf.Tensor, q: tf.Tensor | None, worker_loss, worker_optimizer,
+                              manager_optimizer) -> dict:
+        """One update of WORKER and MANAGER on `tokens`, G's goals unrolled along their leaked D features.
+
+        WORKER minimises `worker_loss(log_probs, goals, features, mask, num_tokens) -> (loss, extras)`;
+        MANAGER the cosine loss to the feature differences weighted by `q` (None: 1, the supervised
+        direction). Returns the losses, norms, `log_probs`, `mask` and the worker's `extras`.
+        """
         spec, generator = self.task.spec, self.generator
         tokens = tf.cast(tokens, tf.int32)
         features = generator.prefix_features(tokens)
@@ -125,14 +131,25 @@ class LeakGAN(AdversarialMethod):
         with tf.GradientTape(persistent=True) as tape:
             logits, goals = generator.unroll(teacher_forcing_inputs(tokens, spec.bos_id), features)
             log_probs = token_log_prob(token_distribution(logits, spec, self.temperature), tokens) * mask
-            worker = -tf.reduce_sum(log_probs) / num_tokens
-            manager = manager_loss(goals, features, tf.ones_like(mask), self.step_size, mask, num_tokens)
-        worker_norm = apply_gradients(self.generator_optimizer, tape, worker, generator.worker_variables,
+            worker, extras = worker_loss(log_probs, goals, features, mask, num_tokens)
+            manager = manager_loss(goals, features, tf.ones_like(mask) if q is None else q, self.step_size, mask,
+                                   num_tokens)
+        worker_norm = apply_gradients(worker_optimizer, tape, worker, generator.worker_variables,
                                       self.config.grad_clip)
-        manager_norm = apply_gradients(self.manager_optimizer, tape, manager, generator.manager_variables,
+        manager_norm = apply_gradients(manager_optimizer, tape, manager, generator.manager_variables,
                                        self.config.grad_clip)
-        return {"loss": -tf.reduce_sum(log_probs) / tf.reduce_sum(mask), "manager_loss": manager,
-                "grad_norm": worker_norm, "manager_grad_norm": manager_norm}
+        return {"worker": worker, "manager": manager, "worker_norm": worker_norm, "manager_norm": manager_norm,
+                "log_probs": log_probs, "mask": mask, **extras}
+
+    def supervised_step(self, tokens: tf.Tensor, seed: tf.Tensor) -> dict:
+        """(replica) WORKER by maximum likelihood, MANAGER toward the real feature directions (Q = 1)."""
+        def maximum_likelihood(log_probs, goals, features, mask, num_tokens):
+            return -tf.reduce_sum(log_probs) / num_tokens, {}
+
+        u = self.manager_worker_update(tokens, None, maximum_likelihood, self.generator_optimizer,
+                                       self.manager_optimizer)
+        return {"loss": -tf.reduce_sum(u["log_probs"]) / tf.reduce_sum(u["mask"]), "manager_loss": u["manager"],
+                "grad_norm": u["worker_norm"], "manager_grad_norm": u["manager_norm"]}
 
     def replica_supervised_step(self, tokens: tf.Tensor, seed: tf.Tensor) -> dict:
         """`supervised_step` on this replica's rows of a global batch."""
@@ -173,19 +190,14 @@ class LeakGAN(AdversarialMethod):
         rewards = monte_carlo_rewards(generator, spec, tokens, self.discriminator.real_probability, c.rollout_num,
                                       seeds[1], self.temperature)
         q = rescaled_activation(rewards, c.leakgan_delta)
-        features = generator.prefix_features(tokens)
-        mask = sequence_mask(tokens, spec.eos_id)
-        num_tokens = global_sum(tf.reduce_sum(mask))
-        with tf.GradientTape(persistent=True) as tape:
-            logits, goals = generator.unroll(teacher_forcing_inputs(tokens, spec.bos_id), features)
-            log_probs = token_log_prob(token_distribution(logits, spec, self.temperature), tokens) * mask
+
+        def intrinsic_reinforce(log_probs, goals, features, mask, num_tokens):
             intrinsic = intrinsic_rewards(goals, features, self.step_size)
-            worker = reinforce_loss(log_probs, intrinsic, mask=mask, normalizer=num_tokens)
-            manager = manager_loss(goals, features, q, self.step_size, mask, num_tokens)
-        worker_norm = apply_gradients(self.adversarial_optimizer, tape, worker, generator.worker_variables,
-                                      c.grad_clip)
-        manager_norm = apply_gradients(self.adversarial_manager_optimizer, tape, manager,
-                                       generator.manager_variables, c.grad_clip)
-        return {"generator_loss": worker, "manager_loss": manager, "generator_grad_norm": worker_norm,
-                "manager_grad_norm": manager_norm, "reward": tf.reduce_sum(rewards * mask) / tf.reduce_sum(mask),
-                "intrinsic_reward": tf.reduce_sum(intrinsic * mask) / tf.reduce_sum(mask)}
+            return reinforce_loss(log_probs, intrinsic, mask=mask, normalizer=num_tokens), {"intrinsic": intrinsic}
+
+        u = self.manager_worker_update(tokens, q, intrinsic_reinforce, self.adversarial_optimizer,
+                                       self.adversarial_manager_optimizer)
+        mask = u["mask"]
+        return {"generator_loss": u["worker"], "manager_loss": u["manager"], "generator_grad_norm": u["worker_norm"],
+                "manager_grad_norm": u["manager_norm"], "reward": tf.reduce_sum(rewards * mask) / tf.reduce_sum(mask),
+                "intrinsic_reward": tf.reduce_sum(u["intrinsic"] * mask) / tf.reduce_sum(mask)}
