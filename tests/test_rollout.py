@@ -2,7 +2,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_text.models.generator import Generator
-from tfgan_text.rollout import complete, monte_carlo_rewards, prefix_states, update_rollout_policy
+from tfgan_text.rollout import (complete, monte_carlo_rewards, prefix_rewards, prefix_states, random_prefixes,
+                                update_rollout_policy)
 from tfgan_text.sampling import SequenceSpec, sample
 
 SPEC = SequenceSpec(vocab_size=12, max_length=7, bos_id=0)
@@ -83,3 +84,25 @@ def test_rollout_policy_update_mixes_weights_and_copies_embeddings():
         else:
             np.testing.assert_allclose(new.numpy(), 0.8 * old + 0.2 * source.numpy(), rtol=1e-5, atol=1e-7)
     assert any("embedding" in v.path for v in g.variables)
+
+
+def test_prefix_rewards_score_each_prefix_alone():
+    tokens = tf.constant([[5, 6, 7, 2, 0, 0, 0], [3, 4, 5, 6, 7, 8, 9]])
+    seen = []
+
+    def scorer(rows):  # the number of real tokens of each scored row
+        seen.append(rows)
+        return tf.reduce_sum(tf.cast(rows != 0, tf.float32), axis=1)
+
+    rewards = prefix_rewards(EOS_SPEC, tokens, scorer).numpy()
+    np.testing.assert_array_equal(rewards[1], np.arange(1, 8))
+    np.testing.assert_array_equal(rewards[0], [1, 2, 3, 4, 4, 4, 4])  # pad after eos adds nothing
+    np.testing.assert_array_equal(seen[0].numpy()[2], [5, 6, 7, 0, 0, 0, 0])  # row 0's prefix of length 3
+
+
+def test_random_prefixes_cut_each_row_after_a_length_in_1_to_T():
+    tokens = tf.fill([400, 7], 5)
+    cut = random_prefixes(EOS_SPEC, tokens, tf.constant([1, 2])).numpy()
+    lengths = (cut != 0).sum(axis=1)
+    assert lengths.min() == 1 and lengths.max() == 7 and len(set(lengths)) == 7
+    assert all((row[:n] == 5).all() and (row[n:] == 0).all() for row, n in zip(cut, lengths))

@@ -27,6 +27,16 @@ flags.DEFINE_enum("strategy", "auto", ["auto", "default", "mirrored", "multi_wor
                   "MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (see README, Distributed training).")
 flags.DEFINE_bool("xla", False, "Compile train steps with XLA (GPU runs; slower on CPU).")
 # --- data: a corpus, or the synthetic oracle task when --train_data is empty
+flags.DEFINE_enum("task", "auto", ["auto", "oracle", "corpus", "parallel", "copy", "reverse"],
+                  "auto: corpus when --train_data is given, else the synthetic oracle. parallel: conditional "
+                  "generation from --train_data/--test_data holding 'source<TAB>target' lines. copy, reverse: "
+                  "the embedded conditional task (random symbol strings -> their copy or reversal).")
+flags.DEFINE_integer("max_source_length", 0, "--task=parallel: max source tokens; 0: the longest.", lower_bound=0)
+flags.DEFINE_integer("mapping_num_symbols", 20, "--task=copy|reverse: symbols of the strings.", lower_bound=2)
+flags.DEFINE_integer("mapping_min_length", 3, "--task=copy|reverse: shortest string.", lower_bound=1)
+flags.DEFINE_integer("mapping_max_length", 10, "--task=copy|reverse: longest string.", lower_bound=1)
+flags.DEFINE_integer("mapping_num_train", 10000, "--task=copy|reverse: training pairs.", lower_bound=1)
+flags.DEFINE_integer("mapping_num_test", 1000, "--task=copy|reverse: held-out pairs.", lower_bound=1)
 flags.DEFINE_string("train_data", "", "UTF-8 text, one sentence per line. Empty: the synthetic oracle task.")
 flags.DEFINE_string("test_data", "", "Held-out test split; empty: --heldout_fraction of --train_data.")
 flags.DEFINE_float("heldout_fraction", 0.1, "Share of --train_data held out when --test_data is empty.",
@@ -54,6 +64,14 @@ flags.DEFINE_integer("num_layers", 1, "Generator LSTM layers.", lower_bound=1)
 flags.DEFINE_float("dropout", 0.0, "Generator dropout rate.", lower_bound=0.0, upper_bound=0.95)
 flags.DEFINE_float("init_stddev", 0.0, "Initialise every generator weight from N(0, this) (SeqGAN: 0.1); "
                    "0: Keras defaults.", lower_bound=0.0)
+# --- conditional generator (conditional tasks: --task=parallel|copy|reverse)
+flags.DEFINE_enum("attention", "multiplicative", ["multiplicative", "additive"],
+                  "Conditional generator: attention scores, Luong's general (h^T W m) or Bahdanau's additive.")
+flags.DEFINE_bool("hard_attention", False, "Conditional generator: attend to ONE source position, drawn from the "
+                  "attention weights in training (REINFORCE) and the most likely one otherwise.")
+flags.DEFINE_integer("memory_hops", 0, "Conditional generator: hops of an end-to-end memory network over the "
+                     "source's sentences (split at --memory_separator); 0: none.", lower_bound=0)
+flags.DEFINE_string("memory_separator", "|", "--memory_hops > 0: the token between the source's sentences.")
 # --- optimisation
 flags.DEFINE_integer("batch_size", 64, "Global batch size.", lower_bound=1)
 flags.DEFINE_integer("epochs", 10, "Training epochs (ignored when --steps > 0).", lower_bound=0)
@@ -103,12 +121,28 @@ def build_task(config, vocabulary=None, log=print):
     from tfgan_text.data.tokenizers import get_tokenizer
     from tfgan_text.models import oracle
 
-    if config.train_data:
+    kind = config.task if config.task != "auto" else ("corpus" if config.train_data else "oracle")
+    if kind in ("copy", "reverse"):
+        from tfgan_text.data.parallel import mapping_task
+
+        if config.train_data or config.test_data:
+            raise UsageError(f"--task={kind}: the embedded task reads no --train_data/--test_data")
+        return mapping_task(kind, config.mapping_num_symbols, config.mapping_min_length, config.mapping_max_length,
+                            config.mapping_num_train, config.mapping_num_test, config.oracle_data_seed)
+    if kind in ("corpus", "parallel") and not config.train_data:
+        raise UsageError(f"--task={kind}: needs --train_data")
+    if kind == "parallel":
+        from tfgan_text.data.parallel import parallel_task
+
+        return parallel_task(config.train_data, config.test_data or None, get_tokenizer(config.tokenizer),
+                             config.min_count, config.max_vocab_size, config.max_length, config.max_source_length,
+                             config.long_sentences, config.heldout_fraction, config.seed, vocabulary, log)
+    if kind == "corpus":
         return tasks.corpus_task(config.train_data, config.test_data or None, get_tokenizer(config.tokenizer),
                                  config.min_count, config.max_vocab_size, config.max_length,
                                  config.long_sentences, config.heldout_fraction, config.seed, vocabulary, log)
-    if config.test_data:
-        raise UsageError("--test_data needs --train_data (the oracle task samples its own held-out set)")
+    if config.train_data or config.test_data:
+        raise UsageError("--task=oracle: reads no --train_data/--test_data (it samples its own data sets)")
     if config.oracle_params:
         params = oracle.load_oracle_parameters(config.oracle_params)
         source = config.oracle_params
@@ -127,12 +161,15 @@ def train(config, log=print) -> dict[str, float]:
     import time
 
     from tfgan_text.data.pipeline import steps_per_epoch
-    from tfgan_text.methods import METHODS
+    from tfgan_text.methods import CONDITIONAL_METHODS, METHODS
     from tfgan_text.training.run_dir import RunDirectory
     from tfgan_text.training.trainer import Trainer, is_chief, make_strategy, model_identity
 
     if config.method not in METHODS:
         raise UsageError(f"--method={config.method}: unknown method; available: {', '.join(sorted(METHODS))}")
+    if config.task in ("parallel", "copy", "reverse") and config.method not in CONDITIONAL_METHODS:
+        raise UsageError(f"--task={config.task}: a conditional task; --method={config.method} generates "
+                         f"unconditionally (conditional methods: {', '.join(CONDITIONAL_METHODS)})")
     strategy = make_strategy(config.strategy)  # first: a multi-worker strategy must precede any other TF work
     chief = is_chief(strategy)
     if config.export_name:

@@ -5,7 +5,9 @@ the mean score of N completions of it drawn from a roll-out policy, and the
 reward of the whole sequence is its own score: Q(T) = score(Y). The scorer is
 any callable tokens [M, T] -> scores [M] (a discriminator's D(real), a
 ranker's rank score, a mediator...), so SeqGAN, RankGAN, LeakGAN and
-conditional GANs share this engine.
+conditional GANs share this engine. `prefix_rewards` is the roll-out-free
+alternative: a scorer trained on prefixes (`random_prefixes`) scores each
+prefix directly.
 
 Cost: the roll-out policy reads each sequence once to get its state after
 every prefix; then, per prefix length t (a tf loop), all B x N completions of
@@ -18,6 +20,7 @@ from typing import Callable
 
 import tensorflow as tf
 
+from tfgan_text import replicas
 from tfgan_text.sampling import SequenceSpec, sample, teacher_forcing_inputs
 
 Scorer = Callable[[tf.Tensor], tf.Tensor]  # tokens [M, T] -> scores [M]
@@ -75,6 +78,29 @@ def monte_carlo_rewards(policy, spec: SequenceSpec, tokens: tf.Tensor, scorer: S
         rewards = rewards.write(length - 1, tf.reduce_mean(scores, axis=1))
     rewards = rewards.write(spec.max_length - 1, tf.cast(scorer(tokens), tf.float32))
     return tf.stop_gradient(tf.transpose(rewards.stack()))
+
+
+def prefix_rewards(spec: SequenceSpec, tokens: tf.Tensor, scorer: Scorer) -> tf.Tensor:
+    """Q [B, T]: Q[:, t-1] = score of the prefix tokens[:, :t] alone (padded), no roll-outs.
+
+    The cheaper alternative to `monte_carlo_rewards` for a scorer trained on prefixes
+    (Li et al. 2017). Rows b*T .. b*T+T-1 of the scored batch are the prefixes of row b.
+    """
+    tokens = tf.cast(tokens, tf.int32)
+    positions = tf.range(spec.max_length)
+    kept = positions[None, :] < positions[:, None] + 1  # [length - 1, position]
+    prefixes = tf.where(kept[None], tokens[:, None, :], spec.pad_id)  # [B, T (length), T]
+    scores = scorer(tf.reshape(prefixes, [-1, spec.max_length]))
+    return tf.stop_gradient(tf.reshape(tf.cast(scores, tf.float32), [-1, spec.max_length]))
+
+
+def random_prefixes(spec: SequenceSpec, tokens: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """Each row of `tokens` cut after a length drawn uniformly from 1..T (per example), padded: the
+    inputs of a D that learns to score prefixes."""
+    uniforms = replicas.uniform([tf.shape(tokens)[0]], seed)
+    lengths = 1 + tf.cast(uniforms * spec.max_length, tf.int32)
+    kept = tf.range(spec.max_length)[None, :] < lengths[:, None]
+    return tf.where(kept, tf.cast(tokens, tf.int32), spec.pad_id)
 
 
 def update_rollout_policy(rollout, generator, keep_rate: float = 0.8, copied_variables=None) -> None:

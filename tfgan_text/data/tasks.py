@@ -31,10 +31,31 @@ class Task:
     tokenizer: Tokenizer | None = None
     oracle: Generator | None = None
 
+    conditional = False  # a source -> target task (tfgan_text.data.parallel.ConditionalTask)
+
     def decode(self, ids) -> str:
         if self.vocabulary is None:
             return " ".join(str(int(i)) for i in ids)
         return self.tokenizer.detokenize(self.vocabulary.decode(ids))
+
+    # A conditional task's rows hold (source, target) pairs; these four let a method treat both
+    # kinds of task alike. Here a row is the target itself and nothing conditions the generator.
+    @property
+    def train_targets(self) -> np.ndarray:
+        """The training target sequences [N, T] (word counts, D's real data)."""
+        return self.train
+
+    def condition(self, generator, rows: tf.Tensor):
+        """(the generator as it generates for `rows`, the target tokens of `rows`)."""
+        return generator, rows
+
+    def with_targets(self, rows: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+        """Rows like `rows` whose targets are `targets` (generated sequences D can judge)."""
+        return targets
+
+    def target_scorer(self, scorer, rows: tf.Tensor):
+        """`scorer` (rows -> scores) as a function of target tokens generated for `rows` (roll-outs)."""
+        return scorer
 
 
 def oracle_task(oracle: Generator, length: int, num_train: int, num_test: int, data_seed: int) -> Task:
@@ -60,14 +81,9 @@ def corpus_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, mi
         test_sentences = tokenizer.tokenize(corpus.read_lines(test_path, "test_data"))
         test_description = f"test split {test_path}"
     else:
-        order = np.random.default_rng(split_seed).permutation(len(train_sentences))
-        num_heldout = int(round(heldout_fraction * len(train_sentences)))
-        if num_heldout < 1 or num_heldout >= len(train_sentences):
-            raise UsageError(f"--heldout_fraction={heldout_fraction}: holds out {num_heldout} of "
-                             f"{len(train_sentences)} lines of --train_data={train_path}; pass --test_data "
-                             "or a fraction that leaves both splits non-empty")
-        test_sentences = [train_sentences[i] for i in order[:num_heldout]]
-        train_sentences = [train_sentences[i] for i in sorted(order[num_heldout:])]
+        train_sentences, test_sentences = heldout_split(train_sentences, heldout_fraction, split_seed, train_path,
+                                                        "lines")
+        num_heldout = len(test_sentences)
         test_description = f"held-out {heldout_fraction:.0%} of {train_path} ({num_heldout:,} lines, not trained on)"
 
     if max_length == 0:
@@ -83,6 +99,17 @@ def corpus_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, mi
     return Task("corpus", spec, _encode(train_sentences, vocabulary, spec.max_length),
                 _encode(test_sentences, vocabulary, spec.max_length), test_description,
                 vocabulary=vocabulary, tokenizer=tokenizer)
+
+
+def heldout_split(items: list, fraction: float, seed: int, train_path: str, unit: str) -> tuple[list, list]:
+    """(kept, held out): a seeded `fraction` of `items` held out, the rest kept in file order."""
+    order = np.random.default_rng(seed).permutation(len(items))
+    num_heldout = int(round(fraction * len(items)))
+    if num_heldout < 1 or num_heldout >= len(items):
+        raise UsageError(f"--heldout_fraction={fraction}: holds out {num_heldout} of {len(items)} {unit} of "
+                         f"--train_data={train_path}; pass --test_data or a fraction that leaves both splits "
+                         "non-empty")
+    return [items[i] for i in sorted(order[num_heldout:])], [items[i] for i in order[:num_heldout]]
 
 
 def _fit_length(sentences, max_length, long_sentences, where, log):

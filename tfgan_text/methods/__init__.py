@@ -11,3 +11,4 @@ from tfgan_text.methods.wgan_gp import WGANGP
 METHODS = {method.name: method for method in (MLE, CoT, WGANGP, SeqGAN, MaliGAN, ScratchGAN)}
 METHODS[RankGAN.name] = RankGAN
 METHODS[LeakGAN.name] = LeakGAN
+CONDITIONAL_METHODS = ("mle", "seqgan")  # those that also train the conditional generator of --task=parallel|copy|reverse

@@ -29,7 +29,8 @@ from tfgan_text.errors import UsageError
 from tfgan_text.losses.discriminator import GENERATED, REAL, discriminator_accuracy, discriminator_loss
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.methods.mle import mle_train_step
-from tfgan_text.models.discriminator import SEQGAN_FILTER_WIDTHS, SEQGAN_NUM_FILTERS, Discriminator
+from tfgan_text.models.discriminator import (SEQGAN_FILTER_WIDTHS, SEQGAN_NUM_FILTERS, ConditionalDiscriminator,
+                                             Discriminator)
 from tfgan_text.replicas import replica_rows, replica_share, take_rows
 from tfgan_text.sampling import sample
 from tfgan_text.training.optimization import adam, apply_gradients, on_replicas, replica_concat, replica_mean
@@ -38,6 +39,8 @@ flags.DEFINE_integer("pretrain_epochs", 80, "Adversarial methods: MLE pre-traini
                      "Texygen 80); ignored with --pretrained_generator.", lower_bound=0)
 flags.DEFINE_string("pretrained_generator", "", "Adversarial methods: start from this MLE generator (a run "
                     "directory or a checkpoint prefix) instead of pre-training one.")
+flags.DEFINE_float("adversarial_learning_rate", 0.0, "Adversarial methods: Adam learning rate of the adversarial "
+                   "G updates; 0: --learning_rate (the MLE rate, as SeqGAN's code does).", lower_bound=0.0)
 flags.DEFINE_integer("adversarial_steps", 200, "Adversarial methods: adversarial steps (each one G step and "
                      "--discriminator_rounds D rounds).", lower_bound=0)
 flags.DEFINE_integer("discriminator_embedding_dim", 64, "CNN discriminator: embedding size.", lower_bound=1)
@@ -89,7 +92,7 @@ class AdversarialMethod(Method):
         spec = task.spec
         self.generator = self.build_generator()
         self.generator_optimizer = adam(config.learning_rate)  # MLE pre-training
-        self.adversarial_optimizer = adam(config.learning_rate)  # adversarial G updates
+        self.adversarial_optimizer = adam(config.adversarial_learning_rate or config.learning_rate)  # adversarial G
         self.generator_optimizer.build(self.generator.trainable_variables)
         self.adversarial_optimizer.build(self.generator.trainable_variables)
         widths = _int_list(config.discriminator_filter_widths, "discriminator_filter_widths")
@@ -100,8 +103,13 @@ class AdversarialMethod(Method):
         if min(widths) > spec.max_length:
             raise UsageError(f"--discriminator_filter_widths: every width is longer than the sequences "
                              f"({spec.max_length} tokens)")
-        self.discriminator = Discriminator(spec.vocab_size, spec.max_length, config.discriminator_embedding_dim,
-                                           widths, counts, config.discriminator_dropout).build_variables()
+        if task.conditional:  # D judges (source, target) pairs
+            self.discriminator = ConditionalDiscriminator(
+                spec.vocab_size, task.source_length, spec.max_length, config.discriminator_embedding_dim, widths,
+                counts, config.discriminator_dropout).build_variables()
+        else:
+            self.discriminator = Discriminator(spec.vocab_size, spec.max_length, config.discriminator_embedding_dim,
+                                               widths, counts, config.discriminator_dropout).build_variables()
         self.discriminator_optimizer = adam(config.discriminator_learning_rate)
         self.discriminator_optimizer.build(self.discriminator.trainable_variables)
         self.real_data = tf.constant(task.train, tf.int32)
@@ -141,8 +149,9 @@ class AdversarialMethod(Method):
                       cross_replica=True),
                 Phase("adversarial", c.adversarial_steps, self.adversarial_step, cross_replica=True)]
 
-    def mle_step(self, tokens: tf.Tensor, seed: tf.Tensor) -> dict:
-        return mle_train_step(self.generator, self.generator_optimizer, tokens, self.task.spec, seed,
+    def mle_step(self, rows: tf.Tensor, seed: tf.Tensor) -> dict:
+        generator, tokens = self.task.condition(self.generator, rows)
+        return mle_train_step(generator, self.generator_optimizer, tokens, self.task.spec, seed,
                               self.config.grad_clip)
 
     def discriminator_pretrain_step(self, real_tokens, seed: tf.Tensor) -> dict:
@@ -167,10 +176,22 @@ class AdversarialMethod(Method):
             size = min(_SAMPLE_CHUNK, num_samples - start)
             chunk_seed = tf.random.experimental.stateless_fold_in(seed, index)
             share = replica_share(size)
-            drawn = on_replicas(lambda: sample(self.generator, self.task.spec, share, chunk_seed,
-                                               with_log_probs=False, total_samples=size).tokens)
+            drawn = on_replicas(lambda: self.draw_negatives(share, chunk_seed, size))
             chunks.append(replica_concat(drawn, size))
         return tf.concat(chunks, axis=0)
+
+    def draw_negatives(self, share: int, seed: tf.Tensor, total: int) -> tf.Tensor:
+        """This replica's `share` rows of `total` fresh G sequences; on a conditional task, G's answers
+        to training sources drawn at random, packed with them."""
+        if not self.task.conditional:
+            return sample(self.generator, self.task.spec, share, seed, with_log_probs=False,
+                          total_samples=total).tokens
+        picks = tf.random.stateless_uniform([total], tf.random.experimental.stateless_fold_in(seed, -1),
+                                            0, tf.shape(self.real_data)[0], tf.int32)
+        rows = take_rows(tf.gather(self.real_data, picks), replica_rows(share, total)[0], share)
+        generator, _ = self.task.condition(self.generator, rows)
+        answers = sample(generator, self.task.spec, share, seed, with_log_probs=False, total_samples=total).tokens
+        return self.task.with_targets(rows, answers)
 
     def replica_discriminator_update(self, tokens: tf.Tensor, labels: tf.Tensor, seed: tf.Tensor) -> dict:
         """`discriminator_update` on this replica's rows of a global D batch."""

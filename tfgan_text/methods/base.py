@@ -7,9 +7,11 @@ from typing import Callable
 import tensorflow as tf
 
 from tfgan_text.data.tasks import Task
+from tfgan_text.errors import UsageError
 from tfgan_text.models.generator import Generator
+from tfgan_text.models.seq2seq import Seq2SeqGenerator
 from tfgan_text.models.output_layers import output_layer_spec
-from tfgan_text.training.evaluation import Evaluator
+from tfgan_text.training.evaluation import ConditionalEvaluator, Evaluator
 
 StepFn = Callable[[tf.Tensor, tf.Tensor], dict]  # (real batch [B, T], int32 seed [2]) -> scalars
 
@@ -53,14 +55,33 @@ class Method:
         The default suits autoregressive generators (sampling, NLL-oracle, NLL-test);
         a method whose generator is different, or that adds metrics, overrides it.
         """
+        if self.task.conditional:
+            return ConditionalEvaluator(self.task, self.generator, num_samples, temperature)
         return Evaluator(self.task, self.generator, num_samples, temperature)
 
     def build_generator(self) -> Generator:
-        """The generator described by the flags, with its weights created."""
+        """The generator described by the flags, with its weights created (the encoder-decoder of
+        models/seq2seq.py on a conditional task)."""
         c = self.config
+        if self.task.conditional:
+            return build_conditional_generator(c, self.task)
         return Generator(self.task.spec.vocab_size, c.embedding_dim, c.hidden_dim, c.num_layers,
                          c.dropout, c.init_stddev, output=output_layer_spec(c, self.task)).build_variables()
 
     def num_steps(self, steps: int, epochs: int) -> int:
         """`--steps` if given, else `--epochs` worth of batches."""
         return steps if steps > 0 else epochs * self.steps_per_epoch
+
+
+def build_conditional_generator(config, task: Task) -> Seq2SeqGenerator:
+    """The encoder-decoder of the flags (--attention, --hard_attention, --memory_hops) for `task`."""
+    separator_id = -1
+    if config.memory_hops > 0:
+        separator_id = task.vocabulary.encode([config.memory_separator])[0]
+        if separator_id == task.vocabulary.unk_id:
+            raise UsageError(f"--memory_separator={config.memory_separator}: not a token of the training sources "
+                             "(the memory network splits sources into sentences at it)")
+    return Seq2SeqGenerator(task.spec.vocab_size, config.embedding_dim, config.hidden_dim, config.num_layers,
+                            config.dropout, config.init_stddev, config.attention, config.hard_attention,
+                            config.memory_hops, separator_id, task.spec.pad_id,
+                            output=output_layer_spec(config, task)).build_variables(task.source_length)

@@ -5,6 +5,7 @@ import tensorflow as tf
 from absl import flags
 
 from tfgan_text.methods.base import Method, Phase
+from tfgan_text.models.seq2seq import hard_attention_losses
 from tfgan_text.models.output_layers import OUTPUT_LAYERS, PROPOSALS
 from tfgan_text.sampling import sequence_log_probs, sequence_mask, teacher_forcing_inputs
 from tfgan_text.training.optimization import adam, apply_gradients, global_sum, replica_seed
@@ -29,6 +30,12 @@ def mle_loss(generator, tokens: tf.Tensor, spec, seed: tf.Tensor, training: bool
     --output_layer (`generator.output_loss`) is trained on that layer's estimate.
     """
     output_loss = getattr(generator, "output_loss", None)
+    if getattr(generator, "hard_attention", False):  # its position choice needs its own (REINFORCE) term
+        mask = sequence_mask(tokens, spec.eos_id)
+        surrogate, nll = hard_attention_losses(generator, tokens, teacher_forcing_inputs(tokens, spec.bos_id), mask,
+                                               seed)
+        tokens_here = tf.reduce_sum(mask)
+        return tf.reduce_sum(surrogate) / global_sum(tokens_here), tf.reduce_sum(nll) / tokens_here
     if output_loss is None:
         nll_sum = -tf.reduce_sum(sequence_log_probs(generator, tokens, spec, training=training, seed=seed))
     else:
@@ -40,7 +47,8 @@ def mle_loss(generator, tokens: tf.Tensor, spec, seed: tf.Tensor, training: bool
 
 
 def mle_train_step(generator, optimizer, tokens: tf.Tensor, spec, seed: tf.Tensor, clip_norm: float) -> dict:
-    """One teacher-forcing update of `generator`: the MLE phase of every method that has one."""
+    """One teacher-forcing update of `generator` on target `tokens`: the MLE phase of every method that
+    has one (a conditional generator comes bound to the batch's sources, `Task.condition`)."""
     variables = generator.trainable_variables
     with tf.GradientTape() as tape:
         loss, mean_nll = mle_loss(generator, tokens, spec, replica_seed(seed))
@@ -64,5 +72,6 @@ class MLE(Method):
     def phases(self) -> list[Phase]:
         return [Phase("mle", self.num_steps(self.config.steps, self.config.epochs), self.mle_step)]
 
-    def mle_step(self, tokens: tf.Tensor, seed: tf.Tensor) -> dict:
-        return mle_train_step(self.generator, self.optimizer, tokens, self.task.spec, seed, self.config.grad_clip)
+    def mle_step(self, rows: tf.Tensor, seed: tf.Tensor) -> dict:
+        generator, tokens = self.task.condition(self.generator, rows)
+        return mle_train_step(generator, self.optimizer, tokens, self.task.spec, seed, self.config.grad_clip)

@@ -56,26 +56,36 @@ class Discriminator(keras.Model):
         self.embedding = keras.layers.Embedding(
             vocab_size, embedding_dim, name="embedding",
             embeddings_initializer=keras.initializers.RandomUniform(-1.0, 1.0))
-        self.convolutions = []
-        for w, n in kept:
-            convolution = keras.layers.Conv1D(n, w, activation="relu", padding="valid", name=f"conv_{w}",
-                                              kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
-                                              bias_initializer=keras.initializers.Constant(0.1))
-            setattr(self, f"conv_{w}", convolution)  # an attribute, so that tf.train.Checkpoint tracks it
-            self.convolutions.append(convolution)
+        self.convolutions = self._convolutions(kept, "conv")
         self.highway = Highway()
         self.output_layer = keras.layers.Dense(
             2, name="logits", kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
             bias_initializer=keras.initializers.Constant(0.1))
 
+    def _convolutions(self, widths_and_counts, prefix: str) -> list:
+        convolutions = []
+        for w, n in widths_and_counts:
+            convolution = keras.layers.Conv1D(n, w, activation="relu", padding="valid", name=f"{prefix}_{w}",
+                                              kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.1),
+                                              bias_initializer=keras.initializers.Constant(0.1))
+            setattr(self, f"{prefix}_{w}", convolution)  # an attribute, so that tf.train.Checkpoint tracks it
+            convolutions.append(convolution)
+        return convolutions
+
     def features(self, tokens: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
         """The feature vector [B, sum(num_filters)]: max-pooled convolutions through the highway."""
-        x = self.embedding(tf.cast(tokens, tf.int32))
-        pooled = [tf.reduce_max(conv(x), axis=1) for conv in self.convolutions]
-        features = self.highway(tf.concat(pooled, axis=1))
+        features = self.highway(self.pooled(tokens))
         if training and self.dropout > 0.0 and seed is not None:
             features = replicas.dropout(features, self.dropout, seed)  # per example, any strategy
         return features
+
+    def pooled(self, tokens: tf.Tensor) -> tf.Tensor:
+        """Each convolution's features max-pooled over time, concatenated."""
+        return self._pool(tokens, self.convolutions)
+
+    def _pool(self, tokens: tf.Tensor, convolutions) -> tf.Tensor:
+        x = self.embedding(tf.cast(tokens, tf.int32))
+        return tf.concat([tf.reduce_max(conv(x), axis=1) for conv in convolutions], axis=1)
 
     def call(self, tokens: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
         """Logits [B, 2]; column 1 is "real"."""
@@ -91,4 +101,34 @@ class Discriminator(keras.Model):
 
     def build_variables(self) -> "Discriminator":
         self(tf.zeros([1, self.max_length], tf.int32))
+        return self
+
+
+class ConditionalDiscriminator(Discriminator):
+    """D(real | source, target) for packed rows [source (S) | target (T)] (`data.parallel`).
+
+    The target's CNN features beside those of a second CNN over the source (same
+    embedding and filter table, widths longer than the source dropped), then the
+    highway, dropout and logits: D judges whether the target answers the source.
+    """
+
+    def __init__(self, vocab_size: int, source_length: int, max_length: int, embedding_dim: int = 64,
+                 filter_widths=SEQGAN_FILTER_WIDTHS, num_filters=SEQGAN_NUM_FILTERS, dropout: float = 0.25,
+                 name: str = "discriminator", **kwargs):
+        super().__init__(vocab_size, max_length, embedding_dim, filter_widths, num_filters, dropout, name=name,
+                         **kwargs)
+        self.source_length = source_length
+        kept = [(w, n) for w, n in zip(filter_widths, num_filters) if w <= source_length]
+        if not kept:
+            raise ValueError(f"every filter width {tuple(filter_widths)} is longer than the source ({source_length})")
+        self.source_convolutions = self._convolutions(kept, "source_conv")
+        self.feature_dim += sum(n for _, n in kept)
+
+    def pooled(self, rows: tf.Tensor) -> tf.Tensor:
+        sources, targets = rows[:, : self.source_length], rows[:, self.source_length:]
+        return tf.concat([self._pool(targets, self.convolutions), self._pool(sources, self.source_convolutions)],
+                         axis=1)
+
+    def build_variables(self) -> "ConditionalDiscriminator":
+        self(tf.zeros([1, self.source_length + self.max_length], tf.int32))
         return self

@@ -332,6 +332,6 @@ def output_layer_spec(config, task) -> OutputLayerSpec:
     spec = OutputLayerSpec(kind, getattr(config, "num_sampled", 1024), getattr(config, "sampling_proposal", "unigram"),
                            num_classes=getattr(config, "hierarchical_classes", 0))
     if kind in SAMPLED_OUTPUT_LAYERS and spec.proposal == "unigram" or kind == "hierarchical_softmax":
-        counts = token_counts(task.train, task.spec.vocab_size, task.spec.eos_id)
+        counts = token_counts(task.train_targets, task.spec.vocab_size, task.spec.eos_id)
         spec = dataclasses.replace(spec, word_counts=counts)
     return spec

@@ -224,6 +224,10 @@ def model_identity(config, task: Task, extra_flags: tuple[str, ...] = ()) -> dic
                 "sequence_length": task.spec.max_length}
     for name in ("embedding_dim", "hidden_dim", "num_layers") + tuple(extra_flags):
         identity[name] = getattr(config, name)
+    if task.conditional:
+        identity["source_length"] = task.source_length
+        for name in ("attention", "hard_attention", "memory_hops"):
+            identity[name] = getattr(config, name)
     if task.vocabulary is not None:
         identity["vocabulary_sha"] = _digest("\n".join(task.vocabulary.tokens))
     return identity
