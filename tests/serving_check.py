@@ -1,6 +1,6 @@
 """Loads an exported version folder the way TF Serving does, in a Python that can import only TensorFlow.
 
-Run as `python tests/serving_check.py <version dir> <requests.json> <out.json>` (by tests/test_export.py).
+Run as `python tests/serving_check.py <version dir> <requests.json> <out.json>` (by tests/test_export*.py).
 The requests file maps a signature name to a REST body in the columnar format ({"inputs": {...}}).
 For each, the body is turned into a serialised PredictRequest (tensorflow-serving-api's protos), run
 through a Session loaded with tf.compat.v1.saved_model.load, and the PredictResponse turned back into

@@ -17,6 +17,14 @@ the noise draw, not a likelihood of the text. It has no `score` signature: an im
 no likelihood to a given text, so a client asking for `score` gets TF Serving's error that the
 signature is not found (HTTP 400) rather than numbers that would mean nothing.
 
+A conditional run (--task=parallel|copy|reverse: an encoder-decoder generator) is exported with
+`serving_default`: generate(source_texts [N], temperature, seed[, top_k, batch_index]) -> one answer per
+source (texts [N], token_ids [N, T], log_prob, lengths), top_k 1 being greedy; and `score`:
+score(source_texts [N], texts [N]) -> log_likelihood of each text given its source (eos included),
+token_nll, token_ids, lengths. Sources are tokenised in-graph like the training data and padded to the
+run's source length S; an empty source, one longer than S tokens, or more than --max_num_samples of
+them fail with InvalidArgument. `describe` adds max_source_length.
+
 The graph holds core TensorFlow ops only (no XLA, no tensorflow-text ops; tfp's Categorical sampling
 lowers to core ops), so a stock `tensorflow_model_server` or a Python with TensorFlow alone can run it.
 Texts are detokenised and tokenised inside the graph, from the vocabulary held as graph constants
@@ -45,6 +53,7 @@ from tfgan_text.errors import UsageError, parse_command_line  # noqa: E402
 from tfgan_text.training.restore import load_run  # noqa: E402
 from tfgan_text.methods.wgan_gp import output_spec, read_out  # noqa: E402
 from tfgan_text.models.convolutional import ConvGenerator  # noqa: E402
+from tfgan_text.models.seq2seq import Seq2SeqGenerator  # noqa: E402
 from tfgan_text.sampling import (_BANNED_LOGIT, sample, sequence_log_probs, sequence_mask,  # noqa: E402
                                  token_distribution)
 
@@ -118,13 +127,18 @@ class ServingModule(tf.Module):
             self._joiner = task.tokenizer.joiner
         if vocabulary_file is not None:
             self.vocabulary_file = tf.saved_model.Asset(vocabulary_file)  # copied to assets/
-        self.generate = tf.function(self._generate, input_signature=[
-            tf.TensorSpec([], tf.int32, "num_samples"), tf.TensorSpec([], tf.float32, "temperature"),
-            tf.TensorSpec([], tf.int32, "seed"), tf.TensorSpec([], tf.int32, "max_length"),
-            tf.TensorSpec([], tf.int32, "top_k"), tf.TensorSpec([], tf.int32, "batch_index")])
+        self.generate = tf.function(self._generate, input_signature=self._generate_inputs())
         if self.has_score:
-            self.score = tf.function(self._score, input_signature=[tf.TensorSpec([None], tf.string, "texts")])
+            self.score = tf.function(self._score, input_signature=self._score_inputs())
         self.describe = tf.function(self._describe, input_signature=[])  # not a signature: for the TF2 loader
+
+    def _generate_inputs(self) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([], tf.int32, "num_samples"), tf.TensorSpec([], tf.float32, "temperature"),
+                tf.TensorSpec([], tf.int32, "seed"), tf.TensorSpec([], tf.int32, "max_length"),
+                tf.TensorSpec([], tf.int32, "top_k"), tf.TensorSpec([], tf.int32, "batch_index")]
+
+    def _score_inputs(self) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([None], tf.string, "texts")]
 
     def _describe(self):
         """The limits set at export and the model's shape, for clients that split large requests."""
@@ -172,11 +186,15 @@ class ServingModule(tf.Module):
 
     def _score(self, texts):
         """log p(text) under the model (temperature 1), text tokenised like the training data."""
-        spec = self._spec
         size_check = tf.debugging.assert_less_equal(tf.size(texts), self._limit, message=(
             f"at most {self._limit} texts per request (the limit set at export)"))
         with tf.control_dependencies([size_check]):
             texts = tf.identity(texts)
+        return self._scored(self._generator, texts)
+
+    def _scored(self, generator, texts):
+        """The `score` outputs of `texts` under `generator` (an unconditional one, or one bound to sources)."""
+        spec = self._spec
         ids = self._tokenize(texts)
         num_words = tf.cast(ids.row_lengths(), tf.int32)
         room = spec.max_length - (1 if spec.eos_id is not None else 0)
@@ -189,7 +207,7 @@ class ServingModule(tf.Module):
             num_words += 1
         tokens = ids.to_tensor(default_value=spec.pad_id, shape=[None, spec.max_length])
         mask = tf.sequence_mask(num_words, spec.max_length, tf.float32)
-        log_probs = sequence_log_probs(self._generator, tokens, spec) * mask
+        log_probs = sequence_log_probs(generator, tokens, spec) * mask
         return {"log_likelihood": tf.reduce_sum(log_probs, axis=1), "token_nll": -log_probs,
                 "token_ids": tokens, "lengths": num_words}
 
@@ -261,6 +279,81 @@ class ConvServingModule(ServingModule):
                 "lengths": tf.cast(tf.reduce_sum(mask, axis=1), tf.int32)}
 
 
+class ConditionalServingModule(ServingModule):
+    """A conditional (encoder-decoder) generator: `generate` answers source texts, `score` scores a
+    text given its source. Sources are tokenised like the training data and padded to the task's
+    source length S, as in the training rows."""
+
+    def __init__(self, generator: Seq2SeqGenerator, task: Task, max_num_samples: int = DEFAULT_MAX_NUM_SAMPLES,
+                 vocabulary_file: str | None = None):
+        if not getattr(task, "conditional", False) or task.vocabulary is None:
+            raise UsageError(f"the task {task.name} is not a conditional task with a vocabulary: an encoder-decoder "
+                             "generator cannot be exported for it")
+        self._source_length = task.source_length
+        super().__init__(generator, task, max_num_samples, vocabulary_file)
+
+    def _generate_inputs(self) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([None], tf.string, "source_texts"), tf.TensorSpec([], tf.float32, "temperature"),
+                tf.TensorSpec([], tf.int32, "seed"), tf.TensorSpec([], tf.int32, "top_k"),
+                tf.TensorSpec([], tf.int32, "batch_index")]
+
+    def _score_inputs(self) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([None], tf.string, "source_texts"), tf.TensorSpec([None], tf.string, "texts")]
+
+    def _describe(self):
+        return {**super()._describe(), "max_source_length": tf.constant(self._source_length)}
+
+    def _generate(self, source_texts, temperature, seed, top_k=tf.constant(0), batch_index=tf.constant(0)):
+        """One answer per source text, row i answering source i; `seed` and `batch_index` pick the
+        stateless random stream: the tokens of `sample(generator.conditioned(ids), spec, N,
+        stateless_fold_in([seed, 0], batch_index), temperature, top_k)` (top_k 1: greedy)."""
+        spec = self._spec
+        sources = self._source_ids(source_texts)
+        checks = [
+            tf.debugging.assert_positive(temperature, message="temperature must be > 0"),
+            tf.debugging.assert_non_negative(top_k, message="top_k must be >= 0 (0: no top-k)"),
+            tf.debugging.assert_less_equal(top_k, spec.vocab_size,
+                                           message=f"top_k must be <= {spec.vocab_size} (the vocabulary)"),
+        ]
+        with tf.control_dependencies(checks):
+            sources = tf.identity(sources)
+        stream = tf.random.experimental.stateless_fold_in(tf.stack([seed, 0]), batch_index)
+        generator = _TopKGenerator(self._generator.conditioned(sources), spec, top_k)
+        samples = sample(generator, spec, tf.shape(sources)[0], stream, temperature)
+        return {"token_ids": samples.tokens, "texts": self._detokenize(samples.tokens),
+                "log_prob": tf.reduce_sum(samples.log_probs, axis=1), "lengths": samples.lengths}
+
+    def _score(self, source_texts, texts):
+        """log p(text | source) under the model (temperature 1), eos included."""
+        pairing = tf.debugging.assert_equal(tf.size(source_texts), tf.size(texts), message=(
+            "source_texts and texts must be as many (text i is scored given source i)"))
+        with tf.control_dependencies([pairing]):
+            texts = tf.identity(texts)
+        return self._scored(self._generator.conditioned(self._source_ids(source_texts)), texts)
+
+    def _source_ids(self, source_texts) -> tf.Tensor:
+        """Source ids [N, S] (unknown tokens -> unk, pad after), once the request is within the limits."""
+        limit, source_length = self._limit, self._source_length
+        count_checks = [
+            tf.debugging.assert_positive(tf.size(source_texts), message="source_texts must hold at least one text"),
+            tf.debugging.assert_less_equal(tf.size(source_texts), limit, message=(
+                f"at most {limit} source texts per request (the limit set at export)")),
+        ]
+        with tf.control_dependencies(count_checks):
+            source_texts = tf.identity(source_texts)
+        ids = self._tokenize(source_texts)
+        num_tokens = tf.cast(ids.row_lengths(), tf.int32)
+        length_checks = [
+            tf.debugging.assert_positive(num_tokens, message=(
+                f"a source text is empty (a source has 1 to {source_length} tokens)")),
+            tf.debugging.assert_less_equal(num_tokens, source_length, message=(
+                f"a source text has more than {source_length} tokens, the model's maximum source length")),
+        ]
+        with tf.control_dependencies(length_checks):
+            ids = tf.identity(ids)
+        return ids.to_tensor(default_value=self._spec.pad_id, shape=[None, source_length])
+
+
 # --- writing a version folder --------------------------------------------------------------------
 
 def export_generator(generator, task: Task, export_dir: str, name: str, version: int | None = None,
@@ -268,14 +361,16 @@ def export_generator(generator, task: Task, export_dir: str, name: str, version:
     """Writes `<export_dir>/<name>/<version>/` atomically; `version` None: one more than the highest.
     `readout` (argmax or sample) is how a WGAN-GP generator's text is read out; unused otherwise."""
     check_model_name(name)
-    if hasattr(generator, "step") and hasattr(generator, "initial_state"):
+    if isinstance(generator, Seq2SeqGenerator):
+        make_module = ConditionalServingModule
+    elif hasattr(generator, "step") and hasattr(generator, "initial_state"):
         make_module = ServingModule
     elif isinstance(generator, ConvGenerator):
         def make_module(*args):
             return ConvServingModule(*args, readout=readout)
     else:
-        raise UsageError(f"the generator {type(generator).__name__} is neither autoregressive (step/initial_state) "
-                         "nor WGAN-GP's convolutional generator: it cannot be exported")
+        raise UsageError(f"the generator {type(generator).__name__} is neither autoregressive (step/initial_state), "
+                         "an encoder-decoder, nor WGAN-GP's convolutional generator: it cannot be exported")
     if version is not None and version < 1:
         raise UsageError(f"--version={version}: must be a positive integer")
     base = os.path.join(export_dir, name)

@@ -2,6 +2,8 @@
 
     python -m tfgan_text.generate --savedmodel=savedmodels/<name>/<version> --num_samples=100 [--out=file]
     python -m tfgan_text.generate --checkpoint_dir=runs/x --num_samples=100
+    python -m tfgan_text.generate --savedmodel=... --sources=sources.txt   # a conditional model: one answer
+                                                                            # per source line
 
 With --savedmodel only TensorFlow is needed (no Keras, tensorflow-probability or tensorflow-text):
 the SavedModel's own `serving_default` signature samples and detokenises. With --checkpoint_dir the
@@ -34,6 +36,9 @@ flags.DEFINE_integer("max_length", 0, "Keep at most this many tokens per sequenc
                      lower_bound=0, flag_values=CLI_FLAGS)
 flags.DEFINE_integer("batch_size", 0, "Sequences per call (each batch its own random stream); 0: the limit "
                      "set at export (--max_num_samples, 1000 by default).", lower_bound=0, flag_values=CLI_FLAGS)
+flags.DEFINE_string("sources", "", "Conditional models (and only they): a UTF-8 file of source texts, one per "
+                    "line; one answer is written per source, in order (--num_samples is ignored).",
+                    flag_values=CLI_FLAGS)
 flags.DEFINE_string("out", "", "Output file (written atomically); empty: standard output.", flag_values=CLI_FLAGS)
 
 
@@ -48,6 +53,20 @@ def generate_texts(generate_fn, num_samples: int, batch_size: int, temperature: 
                               temperature=tf.constant(temperature, tf.float32), seed=tf.constant(seed, tf.int32),
                               max_length=tf.constant(max_length, tf.int32), top_k=tf.constant(top_k, tf.int32),
                               batch_index=tf.constant(batch_index, tf.int32))
+        texts.extend(text.decode("utf-8") for text in outputs["texts"].numpy())
+    return texts
+
+
+def answer_sources(generate_fn, sources: list[str], batch_size: int, temperature: float, seed: int,
+                   top_k: int = 0) -> list[str]:
+    """Calls a conditional `serving_default` on `sources` in batches of at most `batch_size`."""
+    import tensorflow as tf
+
+    texts = []
+    for batch_index, start in enumerate(range(0, len(sources), batch_size)):
+        outputs = generate_fn(source_texts=tf.constant(sources[start:start + batch_size]),
+                              temperature=tf.constant(temperature, tf.float32), seed=tf.constant(seed, tf.int32),
+                              top_k=tf.constant(top_k, tf.int32), batch_index=tf.constant(batch_index, tf.int32))
         texts.extend(text.decode("utf-8") for text in outputs["texts"].numpy())
     return texts
 
@@ -67,12 +86,12 @@ def _from_savedmodel(path: str):
 
 
 def _from_checkpoint(checkpoint_dir: str):
-    from tfgan_text.export import ServingModule
+    from tfgan_text.export import ConditionalServingModule, ServingModule
     from tfgan_text.training.restore import load_run
 
     loaded = load_run(checkpoint_dir, full_task=False, log=lambda message: print(message, file=sys.stderr))
     task, generator = loaded.task, loaded.generator
-    module = ServingModule(generator, task)
+    module = (ConditionalServingModule if task.conditional else ServingModule)(generator, task)
     return module.generate, {key: int(value) for key, value in module.describe().items()}
 
 
@@ -97,8 +116,24 @@ def run(argv: list[str] | None = None) -> int:
         if c.batch_size > described["max_num_samples"]:
             raise UsageError(f"--batch_size={c.batch_size}: the model serves at most {described['max_num_samples']} "
                              "sequences per call")
-        texts = generate_texts(generate_fn, c.num_samples, c.batch_size or described["max_num_samples"],
-                               c.temperature, c.seed, c.top_k, c.max_length)
+        batch_size = c.batch_size or described["max_num_samples"]
+        conditional = "max_source_length" in described
+        if conditional != bool(c.sources):
+            raise UsageError("--sources: a conditional model answers the source texts of --sources (and only it "
+                             f"does); this model is {'conditional' if conditional else 'unconditional'}")
+        if conditional:
+            from tfgan_text.data.corpus import read_lines
+
+            import tensorflow as tf
+
+            try:
+                texts = answer_sources(generate_fn, read_lines(c.sources, "sources"), batch_size, c.temperature,
+                                       c.seed, c.top_k)
+            except tf.errors.InvalidArgumentError as e:  # the served model's own input checks
+                raise UsageError(f"--sources={c.sources}: {e.message.splitlines()[0]}") from None
+        else:
+            texts = generate_texts(generate_fn, c.num_samples, batch_size, c.temperature, c.seed, c.top_k,
+                                   c.max_length)
     except UsageError as e:
         print(f"tfgan-text generate: error: {e}", file=sys.stderr)
         return e.exit_code
