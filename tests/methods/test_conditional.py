@@ -38,8 +38,9 @@ def test_a_tiny_conditional_mle_learns_to_reverse(tmp_path, attention):
     assert answer.split() == source.split()[::-1]
 
 
-def test_hard_attention_and_the_memory_network_train(tmp_path):
-    for extra in (["--hard_attention"], ["--memory_hops=2", "--memory_separator=s0"]):
+def test_hard_attention_the_memory_network_and_a_fast_output_layer_train(tmp_path):
+    for extra in (["--hard_attention"], ["--memory_hops=2", "--memory_separator=s0"],
+                  ["--output_layer=sampled_softmax", "--num_sampled=6"]):
         config = main.parse_flags(["x", "--method=mle", "--steps=150", "--learning_rate=0.01",
                                    f"--logdir={tmp_path}/{extra[0][2:8]}"] + REVERSE_FLAGS + extra)
         metrics = main.train(config, log=lambda *_: None)
