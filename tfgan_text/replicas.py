@@ -74,3 +74,17 @@ def dropout(x: tf.Tensor, rate: float, seed: tf.Tensor) -> tf.Tensor:
         return tf.nn.experimental.stateless_dropout(x, rate=rate, seed=seed)
     keep = uniform(tf.shape(x), seed, x.dtype) >= rate  # the same test and scaling as TensorFlow's own
     return tf.where(keep, x * tf.cast(1.0 / (1.0 - rate), x.dtype), tf.zeros([], x.dtype))
+
+
+def dropout_rows(x: tf.Tensor, rate: float, seed: tf.Tensor, rows: tf.Tensor, total: int | tf.Tensor) -> tf.Tensor:
+    """Dropout of x [n, ...] as if its rows were rows `rows` [n] of a [total, ...] tensor dropped out by
+    `tf.nn.experimental.stateless_dropout(seed)` on one device.
+
+    For a batch whose rows come from different global sets (RankGAN's ranker: a replica's share of the
+    D batch beside the reference sentences every replica holds), which `dropout` cannot place.
+    """
+    if rate <= 0.0:
+        return x
+    shape = tf.concat([[tf.convert_to_tensor(total, tf.int32)], tf.shape(x)[1:]], axis=0)
+    keep = tf.gather(tf.random.stateless_uniform(shape, tf.cast(seed, tf.int32), dtype=x.dtype), rows) >= rate
+    return tf.where(keep, x * tf.cast(1.0 / (1.0 - rate), x.dtype), tf.zeros([], x.dtype))

@@ -17,6 +17,8 @@ PER_METHOD = {
     "mle": ["--steps=3"],
     "cot": ["--steps=2", "--mediator_embedding_dim=8", "--mediator_hidden_dim=16"],
     "wgan_gp": ["--steps=2", "--critic_steps=2", "--wgan_dim=8", "--wgan_noise_dim=8", "--wgan_residual_blocks=1"],
+    # G's rows (8 of 32: both replicas' shares lie in the first replica's half) and C+ come from the global batch.
+    "rankgan": ["--rankgan_generator_batch=8", "--rankgan_reference_size=4"],
 }
 
 

@@ -11,9 +11,10 @@ the current D's features of the prefix read at every step); D is SeqGAN's CNN. S
                             supervised epoch of G every --leakgan_mle_every adversarial steps
 G step: sample a batch at --leakgan_temperature; Q(t) = mean D(real) of --rollout_num completions of
 each prefix by G itself (`rollout.monte_carlo_rewards`), rescaled per time step by rank
-(sigmoid(delta (0.5 - rank / B))); MANAGER loss -Q d_cos(f_{t+c} - f_t, g_t); WORKER REINFORCE with the
-intrinsic reward (losses/leakgan.py). MANAGER and WORKER have their own Adam optimizers, as in the
-authors' code. Evaluation also reports NLL-oracle at --leakgan_eval_temperature (the authors' logits x 1.5).
+(sigmoid(delta (0.5 - rank / B)); under a strategy, ranks over the global batch); MANAGER loss
+-Q d_cos(f_{t+c} - f_t, g_t); WORKER REINFORCE with the intrinsic reward (losses/leakgan.py). MANAGER and
+WORKER have their own Adam optimizers, as in the authors' code. Evaluation also reports NLL-oracle at
+--leakgan_eval_temperature (the authors' logits x 1.5).
 """
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ from tfgan_text.replicas import replica_rows, take_rows
 from tfgan_text.rollout import monte_carlo_rewards
 from tfgan_text.sampling import sample, sequence_mask, teacher_forcing_inputs, token_distribution, token_log_prob
 from tfgan_text.training.evaluation import Evaluator
-from tfgan_text.training.optimization import adam, apply_gradients, global_sum, on_replicas, replica_mean
+from tfgan_text.training.optimization import (adam, apply_gradients, global_concat, global_sum, on_replicas,
+                                              replica_mean)
 
 flags.DEFINE_integer("leakgan_goal_size", 16, "LeakGAN: k, the size of the goal embedding w_t.", lower_bound=1)
 flags.DEFINE_integer("leakgan_step_size", 4, "LeakGAN: c, the MANAGER's horizon (goals summed, feature "
@@ -189,7 +191,10 @@ class LeakGAN(AdversarialMethod):
                         with_log_probs=False).tokens
         rewards = monte_carlo_rewards(generator, spec, tokens, self.discriminator.real_probability, c.rollout_num,
                                       seeds[1], self.temperature)
-        q = rescaled_activation(rewards, c.leakgan_delta)
+        # Ranks are taken over the global batch: every replica ranks all rows and keeps its own.
+        local_size = tf.shape(rewards)[0]
+        q = take_rows(rescaled_activation(global_concat(rewards), c.leakgan_delta), replica_rows(local_size)[0],
+                      local_size)
 
         def intrinsic_reinforce(log_probs, goals, features, mask, num_tokens):
             intrinsic = intrinsic_rewards(goals, features, self.step_size)
