@@ -1,6 +1,6 @@
 """Run as a script (a fresh process: logical devices must be set before TensorFlow starts).
 
-    python -m tests.training.distributed_check LOGDIR METHOD [METHOD ...]
+    python -m tests.training.distributed_check LOGDIR METHOD [METHOD ...]   (or METHOD@reverse: conditional)
 
 For each method, trains a tiny configuration through every phase once on the
 default strategy and once on a MirroredStrategy over two logical CPU devices,
@@ -28,10 +28,10 @@ from tfgan_text.training.trainer import Trainer  # noqa: E402
 
 def trained_variables(strategy, logdir, method):
     """(variables before training, after training)."""
-    config = main.parse_flags(["x"] + TINY_FLAGS + COMMON + [f"--method={method}"] + method_flags(method))
+    config = main.parse_flags(["x"] + TINY_FLAGS + COMMON + method_flags(method))
     config.eval_every = config.checkpoint_every = 10**9
     task = main.build_task(config, log=lambda *_: None)
-    trainer = Trainer(METHODS[method], task, config, RunDirectory(logdir), strategy=strategy, log=lambda *_: None)
+    trainer = Trainer(METHODS[config.method], task, config, RunDirectory(logdir), strategy=strategy, log=lambda *_: None)
     before = variable_values(trainer.method)
     trainer.train()
     return before, variable_values(trainer.method)

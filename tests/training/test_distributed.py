@@ -11,13 +11,14 @@ import sys
 import pytest
 
 from tests.conftest import ROOT
-from tfgan_text.methods import METHODS
+from tfgan_text.methods import CONDITIONAL_METHODS, METHODS
 
 TOLERANCE = 1e-5
-CHECKED = sorted(METHODS)
+CHECKED = sorted(METHODS) + [f"{method}@reverse" for method in CONDITIONAL_METHODS]  # and conditional generation
 PROCESSES = 2  # methods are split over this many processes, run side by side (one per core)
 # Rough CPU seconds of each method's check (both runs), measured once: they balance the processes.
-COST = {"leakgan": 29, "scratchgan": 13, "rankgan": 12, "cot": 9, "maligan": 9, "seqgan": 9, "wgan_gp": 4, "mle": 3}
+COST = {"leakgan": 29, "scratchgan": 13, "rankgan": 12, "cot": 9, "maligan": 9, "seqgan": 9, "wgan_gp": 4, "mle": 3,
+        "seqgan@reverse": 12, "mle@reverse": 4}
 
 
 def balanced_groups(methods: list[str], processes: int) -> list[list[str]]:

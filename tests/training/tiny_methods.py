@@ -22,10 +22,18 @@ PER_METHOD = {
 }
 
 
-def method_flags(method: str) -> list[str]:
+# A check named "<method>@reverse" trains the conditional generator on the embedded reversal task.
+CONDITIONAL = ["--task=reverse", "--mapping_num_symbols=6", "--mapping_min_length=2", "--mapping_max_length=4",
+               "--mapping_num_train=128", "--mapping_num_test=16", "--teacher_forcing_steps=1"]
+
+
+def method_flags(check: str) -> list[str]:
+    """The flags of a check: a method name, or "<method>@reverse" (its conditional variant)."""
+    method, _, task = check.partition("@")
+    flags = [f"--method={method}"] + (CONDITIONAL if task else [])
     if issubclass(METHODS[method], AdversarialMethod):
-        return ADVERSARIAL + PER_METHOD.get(method, [])
-    return PER_METHOD.get(method, ["--steps=2"])
+        return flags + ADVERSARIAL + PER_METHOD.get(method, [])
+    return flags + PER_METHOD.get(method, ["--steps=2"])
 
 
 def variable_values(method) -> dict:
