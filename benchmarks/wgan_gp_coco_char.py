@@ -1,11 +1,13 @@
 """WGAN-GP on COCO captions at character level (the authors' setting, CPU-scale).
 
     .venv/bin/python benchmarks/wgan_gp_coco_char.py [--minutes=18] [--width=64] [--data=../shared/data]
+        [--flagfile=flags/wgan_gp_coco_char_cpu.cfg] [-- --more_trainer_flags=...]
 
-Trains flags/wgan_gp_coco_char.cfg (32 characters, 10 critic updates per generator
-update, Adam 1e-4 (0.5, 0.9), penalty 10, argmax read-out) with a narrower network
-(--width, the authors used 512) for --minutes of training time, evaluating 1,000 samples
-every --eval_every critic updates. Reports over training:
+Trains --flagfile (default flags/wgan_gp_coco_char.cfg: 32 characters, 10 critic updates
+per generator update, Adam 1e-4 (0.5, 0.9), penalty 10, argmax read-out), optionally with
+another width (--width; the authors used 512) and any trainer flags given after `--`, for
+--minutes of training time, evaluating 1,000 samples every --eval_every critic updates.
+Reports over training:
   * the n-gram JSD (n = 1..4) of the samples against the training captions, as the
     authors monitored it, beside the floor (1,000 real held-out captions vs training);
   * the share of generated words found in the training vocabulary (words from the
@@ -32,6 +34,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from cot_oracle import TimedRun  # noqa: E402  (trains a flagfile for a fixed training time)
+from tfgan_text import main as cli  # noqa: E402
 from tfgan_text.data.tokenizers import get_tokenizer  # noqa: E402
 from tfgan_text.metrics.bleu import BleuScorer  # noqa: E402
 
@@ -53,10 +56,15 @@ def text_scores(lines: list[str], train_words: set, scorer: BleuScorer, word_tok
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=18.0, help="training minutes")
-    parser.add_argument("--width", type=int, default=64, help="--wgan_dim (the authors: 512)")
+    parser.add_argument("--flagfile", default="flags/wgan_gp_coco_char.cfg", help="relative to the project root")
+    parser.add_argument("--width", type=int, default=0, help="--wgan_dim (0: the flagfile's; the authors: 512)")
     parser.add_argument("--eval_every", type=int, default=500, help="critic updates between evaluations")
     parser.add_argument("--data", default=os.path.join(ROOT, "..", "shared", "data"))
+    parser.add_argument("extra", nargs="*", help="trainer flags after `--`, e.g. --learning_rate=3e-4")
     args = parser.parse_args()
+    for flag in args.extra:
+        if not flag.startswith("--"):
+            sys.exit(f"trainer flags after `--` must look like --name=value, got {flag!r}")
     train_path, test_path = (os.path.join(args.data, f"coco_{split}.txt") for split in ("train", "test"))
     if not os.path.exists(train_path):
         sys.exit(f"no COCO captions at {train_path} (pass --data)")
@@ -74,10 +82,11 @@ def main() -> None:
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp, open(RESULTS + ".log", "w") as log_file:
         logdir = f"{tmp}/wgan"
-        argv = [f"--flagfile={ROOT}/flags/wgan_gp_coco_char.cfg", f"--train_data={train_path}",
-                f"--test_data={test_path}", f"--wgan_dim={args.width}", "--steps=100000000",
-                f"--eval_every={args.eval_every}", "--checkpoint_every=100000000", "--num_eval_samples=1000",
-                "--samples_to_write=1000", f"--logdir={logdir}"]
+        argv = [f"--flagfile={os.path.join(ROOT, args.flagfile)}", f"--train_data={train_path}",
+                f"--test_data={test_path}", *([f"--wgan_dim={args.width}"] if args.width else []),
+                "--steps=100000000", f"--eval_every={args.eval_every}", "--checkpoint_every=100000000",
+                "--num_eval_samples=1000", "--samples_to_write=1000", f"--logdir={logdir}", *args.extra]
+        config = cli.parse_flags(["benchmark"] + argv)  # the settings actually trained, for the report
         run = TimedRun("wgan_gp", argv, 60 * args.minutes, log_file)
         run.run()
         rows = []
@@ -92,15 +101,21 @@ def main() -> None:
     text_names = ["word_share"] + [f"bleu_{n}" for n in ORDERS]
     lines = ["# WGAN-GP, COCO captions, character level (CPU-scale)", "",
              f"Command: `.venv/bin/python benchmarks/wgan_gp_coco_char.py --minutes={args.minutes:g} "
-             f"--width={args.width} --eval_every={args.eval_every}`", "",
+             f"--flagfile={args.flagfile}" + (f" --width={args.width}" if args.width else "")
+             + f" --eval_every={args.eval_every}" + (" -- " + " ".join(args.extra) if args.extra else "") + "`",
+             "",
              f"Machine: {cpu.split(':', 1)[-1].strip()}, nproc {os.cpu_count()}, TensorFlow {tf.__version__}; "
              f"date {time.strftime('%Y-%m-%d %H:%M')}. Load at start (`uptime`): {load}. Other jobs shared the "
              "2 cores.", "",
-             f"Settings: flags/wgan_gp_coco_char.cfg (authors' optimisation and schedule shape: 10 critic updates "
-             f"per generator update, Adam 1e-4 (0.5, 0.9), penalty 10, 32 characters, argmax read-out) with width "
-             f"{args.width} instead of 512, trained for {args.minutes:g} minutes (evaluation excluded). One step = "
-             "one critic update; generator updates = steps / 10. The paper's 200,000 generator iterations would "
-             "be 2,000,000 steps here.", "",
+             f"Settings trained ({args.flagfile}" + "".join(f" {flag}" for flag in args.extra) + "): width "
+             f"{config.wgan_dim} with {config.wgan_residual_blocks} residual blocks (the authors: 512, 5), noise "
+             f"{config.wgan_noise_dim}, batch {config.batch_size}, Adam {config.learning_rate:g} "
+             f"({config.wgan_beta1:g}, {config.wgan_beta2:g}) (the authors: 1e-4 (0.5, 0.9)), {config.critic_steps} "
+             f"critic updates per generator update (the authors: 10), penalty {config.gp_weight:g}, "
+             f"{config.max_length} characters, {config.wgan_readout} read-out; trained for {args.minutes:g} minutes "
+             f"(evaluation excluded). One step = one critic update; generator updates = steps / "
+             f"{config.critic_steps}. The paper's 200,000 generator iterations would be "
+             f"{200_000 * config.critic_steps:,} steps here.", "",
              "n-gram JSD (nats, at most ln 2) of 1,000 samples vs the training captions; word share = share of "
              "generated words (word tokenizer, tokens with a letter or digit) found in the training vocabulary; "
              "BLEU-n of the 1,000 samples against all 10,000 COCO test captions (nltk-exact, "
@@ -108,7 +123,7 @@ def main() -> None:
              "| step | G updates | training min | " + " | ".join(names + text_names) + " |",
              "|---:|---:|---:|" + "---:|" * len(names + text_names)]
     for step, seconds, metrics, scores in rows:
-        lines.append(f"| {step} | {step // 10} | {seconds / 60:.1f} | "
+        lines.append(f"| {step} | {step // config.critic_steps} | {seconds / 60:.1f} | "
                      + " | ".join(f"{metrics[n]:.4f}" for n in names) + " | "
                      + " | ".join(f"{scores[n]:.4f}" for n in text_names) + " |")
     lines.append("| real: 1,000 training captions cut to 32 characters | | | "
