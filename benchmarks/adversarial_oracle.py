@@ -26,6 +26,8 @@ import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from report import run_cli  # benchmarks/report.py
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
@@ -48,16 +50,6 @@ def evaluate_pretrained(run_dir: str) -> dict[str, float]:
         tf.train.latest_checkpoint(os.path.join(run_dir, "checkpoints"))).assert_existing_objects_matched()
     metrics, _ = Evaluator(task, method.generator, 10_000)(tf.constant([1, 0], tf.int32))
     return metrics
-
-
-def run_cli(args: list[str], log_path: str) -> tuple[int, float, str]:
-    started = time.time()
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    with open(log_path, "w", encoding="utf-8") as log_file:
-        code = subprocess.call([sys.executable, "-m", "tfgan_text.main"] + args, cwd=ROOT, env=env,
-                               stdout=log_file, stderr=subprocess.STDOUT)
-    with open(log_path, encoding="utf-8") as f:
-        return code, time.time() - started, f.read()
 
 
 def main() -> None:

@@ -32,7 +32,6 @@ import datetime
 import os
 import platform
 import shlex
-import subprocess
 import sys
 import time
 
@@ -51,6 +50,8 @@ from tfgan_text.sampling import sample, sequence_log_probs  # noqa: E402
 
 REFERENCE = {"oracle": (32.7, 22.0), "coco": (121.0, 38.8)}
 
+
+from report import cpu_model  # noqa: E402  (benchmarks/report.py)
 
 def busy_jiffies() -> float:
     with open("/proc/stat") as f:
@@ -185,10 +186,9 @@ def main() -> None:
         print(text, flush=True)
         lines.append(text)
 
-    cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout
     log("# SeqGAN adversarial step speed (`benchmarks/adversarial_speed.py`)\n")
     log(f"Command (from the project root): `.venv/bin/python {' '.join(shlex.quote(a) for a in sys.argv)}`\n")
-    log(f"Machine: {cpu.split(':', 1)[-1].strip()}, nproc={os.cpu_count()}, {platform.python_version()}, "
+    log(f"Machine: {cpu_model()}, nproc={os.cpu_count()}, {platform.python_version()}, "
         f"TensorFlow {tf.__version__}; date {datetime.datetime.now():%Y-%m-%d %H:%M}; "
         f"load at start: {open('/proc/loadavg').read().split()[:3]} (other jobs share the 2 cores: compare "
         "ratios within one run)")

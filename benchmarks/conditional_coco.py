@@ -25,11 +25,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import re
 import subprocess
 import sys
 import time
+
+from report import cpu_model, run_cli  # benchmarks/report.py
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 METRICS = ["nll_test", "bleu_2", "bleu_4", "greedy_bleu_4", "greedy_exact_match"]
@@ -49,18 +50,13 @@ def write_tsv(lines: list[str], prefix_words: int, path: str) -> int:
 
 def run(args: list[str], log_path: str) -> tuple[dict[str, float], float]:
     """Runs the training CLI; its final metrics and wall time (exits with the log's tail on failure)."""
-    started = time.time()
-    with open(log_path, "w", encoding="utf-8") as log:
-        code = subprocess.call([sys.executable, "-m", "tfgan_text.main"] + args, cwd=ROOT, stdout=log,
-                               stderr=subprocess.STDOUT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
-    with open(log_path, encoding="utf-8") as f:
-        text = f.read()
+    code, seconds, text = run_cli(args, log_path)
     if code != 0:
         sys.exit(f"failed (exit {code}): {' '.join(args)}\n{text[-3000:]}")
     final = text[text.rindex("final metrics:"):]
     metrics = {name.lower().replace("-", "_"): float(value)
                for name, value in re.findall(r"^\s+([A-Z0-9-]+): ([-0-9.e+]+)", final, re.M)}
-    return metrics, time.time() - started
+    return metrics, seconds
 
 
 def main() -> None:
@@ -111,7 +107,7 @@ def main() -> None:
              f"Command: `.venv/bin/python benchmarks/conditional_coco.py --mle_epochs {args.mle_epochs} "
              f"--adversarial_steps {args.adversarial_steps} --rollout_num {args.rollout_num} "
              f"--adversarial_learning_rate {args.adversarial_learning_rate}`", "",
-             f"Machine: {platform.processor() or platform.machine()}, nproc {os.cpu_count()}; started {started}; "
+             f"Machine: {cpu_model()}, nproc {os.cpu_count()}; started {started}; "
              f"load at start: `{load}`.", "",
              f"Task: the first {args.prefix_words} words of a COCO caption -> the rest ({sizes['train']:,} training "
              f"pairs from coco_train.txt, {sizes['test']:,} test pairs from coco_test.txt; a test source's "

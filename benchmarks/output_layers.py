@@ -27,7 +27,6 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 import types
@@ -47,19 +46,7 @@ from tfgan_text.metrics.likelihood import NegativeLogLikelihood  # noqa: E402
 from tfgan_text.training.trainer import Trainer, make_strategy  # noqa: E402
 
 
-def sh(command: list[str]) -> str:
-    try:
-        return subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        return ""
-
-
-def cpu_model() -> str:
-    for line in sh(["lscpu"]).splitlines():
-        if line.lower().startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
+from report import cpu_model  # noqa: E402  (benchmarks/report.py)
 
 def other_processes_cpu_seconds() -> float:
     """CPU seconds used so far by every process but this one (from /proc/stat)."""

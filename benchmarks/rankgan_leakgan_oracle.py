@@ -25,21 +25,13 @@ import subprocess
 import sys
 import time
 
+from report import run_cli  # benchmarks/report.py
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # An evaluation line, possibly glued behind a progress bar's carriage-return output.
 EVAL_LINE = re.compile(r"step (\d+): (nll_\w+ [\d.]+(?:, \w+ [\d.]+)*) \([\d.]+s\)")
 PUBLISHED = {("rankgan", 20): 8.247, ("leakgan", 20): 7.038, ("leakgan", 40): 7.191, ("mle", 20): 9.038,
              ("seqgan", 20): 8.736}
-
-
-def run_cli(args: list[str], log_path: str) -> tuple[int, float, str]:
-    started = time.time()
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    with open(log_path, "w", encoding="utf-8") as log_file:
-        code = subprocess.call([sys.executable, "-m", "tfgan_text.main"] + args, cwd=ROOT, env=env,
-                               stdout=log_file, stderr=subprocess.STDOUT)
-    with open(log_path, encoding="utf-8") as f:
-        return code, time.time() - started, f.read()
 
 
 def evaluations(output: str) -> list[tuple[int, dict[str, float]]]:

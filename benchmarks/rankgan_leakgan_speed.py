@@ -23,7 +23,6 @@ import datetime
 import os
 import platform
 import shlex
-import subprocess
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -37,6 +36,8 @@ from tfgan_text.data.pipeline import steps_per_epoch  # noqa: E402
 from tfgan_text.main import build_task, parse_flags  # noqa: E402
 from tfgan_text.methods import METHODS  # noqa: E402
 
+
+from report import cpu_model  # noqa: E402  (benchmarks/report.py)
 
 def build(method: str, data_dir: str, negatives: int, length: int):
     flags = ["x", f"--flagfile={os.path.join(ROOT, 'flags', method + '_oracle.cfg')}",
@@ -67,10 +68,9 @@ def main() -> None:
         print(text, flush=True)
         lines.append(text)
 
-    cpu = subprocess.run("lscpu | grep 'Model name'", shell=True, capture_output=True, text=True).stdout
     log("# RankGAN / LeakGAN adversarial step speed beside SeqGAN (`benchmarks/rankgan_leakgan_speed.py`)\n")
     log(f"Command (from the project root): `.venv/bin/python {' '.join(shlex.quote(a) for a in sys.argv)}`\n")
-    log(f"Machine: {cpu.split(':', 1)[-1].strip()}, nproc={os.cpu_count()}, {platform.python_version()}, "
+    log(f"Machine: {cpu_model()}, nproc={os.cpu_count()}, {platform.python_version()}, "
         f"TensorFlow {tf.__version__}; date {datetime.datetime.now():%Y-%m-%d %H:%M}; load at start: "
         f"{open('/proc/loadavg').read().split()[:3]} (other engineers' jobs share the 2 cores: compare ratios "
         "and CPU seconds, not wall times across runs)\n")

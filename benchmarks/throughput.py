@@ -45,7 +45,6 @@ import os
 import platform
 import shlex
 import statistics
-import subprocess
 import sys
 import time
 import types
@@ -84,19 +83,7 @@ class Report:
         self.lines.append(line)
 
 
-def sh(command: list[str]) -> str:
-    try:
-        return subprocess.run(command, capture_output=True, text=True, check=False).stdout.strip()
-    except OSError:
-        return ""
-
-
-def cpu_model() -> str:
-    for line in sh(["lscpu"]).splitlines():
-        if line.lower().startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
+from report import cpu_model, sh  # noqa: E402  (benchmarks/report.py)
 
 def wait_until_idle(pattern: str, poll_s: float, timeout_s: float, log) -> tuple[float, bool]:
     """Polls `pgrep -f pattern` until it finds nothing; (seconds waited, idle?)."""

@@ -1,7 +1,6 @@
 """Two MultiWorkerMirroredStrategy workers on 127.0.0.1 train the same weights; only the chief writes."""
 import json
 import os
-import socket
 import subprocess
 import sys
 
@@ -9,19 +8,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from scripts.multi_worker_resume import free_ports
 from tests.conftest import ROOT
 
 TIMEOUT = 420  # seconds for the whole cluster; the runs themselves take well under a minute on an idle machine
-
-
-def free_ports(count: int) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for s in sockets:
-        s.bind(("127.0.0.1", 0))
-    ports = [s.getsockname()[1] for s in sockets]
-    for s in sockets:
-        s.close()
-    return ports
 
 
 def start_cluster(script_args: list[str], tmp_path, module: str = "tests.training.multi_worker_check"):
