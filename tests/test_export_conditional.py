@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.conftest import train_cli
 from tests.test_export import check_serving
-from tfgan_text import export, main
+from tfgan_text import export, serving
 from tfgan_text.sampling import sample, sequence_log_probs
 from tfgan_text.training.restore import load_run
 
@@ -24,8 +25,7 @@ def reverse_run(tmp_path_factory):
     logdir = str(folder / "run")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)  # --export_name writes to ./savedmodels
-        config = main.parse_flags(["tfgan-text"] + REVERSE_FLAGS + [f"--logdir={logdir}", "--export_name=reverse"])
-        metrics = main.train(config, log=lambda message: None)
+        metrics = train_cli(REVERSE_FLAGS + [f"--logdir={logdir}", "--export_name=reverse"])
     return logdir, metrics, str(folder / "savedmodels" / "reverse" / "1")
 
 
@@ -46,7 +46,7 @@ def source_ids(task, texts):
 def test_served_answers_and_scores_equal_the_in_process_ones(reverse_model):
     task, generator = reverse_model
     spec = task.spec
-    module = export.ConditionalServingModule(generator, task)
+    module = serving.ConditionalServingModule(generator, task)
     sources = [task.decode_source(row) for row in task.split(task.test)[0][:5]] + ["s1 nosuch s3"]
     ids = source_ids(task, sources)
     assert ids[-1, 1] == task.vocabulary.unk_id  # unknown words -> <unk>, as in training

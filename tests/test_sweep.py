@@ -3,15 +3,14 @@ import csv
 
 import pytest
 
-from tests.conftest import TINY_FLAGS
-from tfgan_text import main, sweep
+from tests.conftest import TINY_FLAGS, train_cli
+from tfgan_text import sweep
 
 
 @pytest.fixture(scope="module")
 def mle_run(tmp_path_factory):
     logdir = str(tmp_path_factory.mktemp("sweep") / "mle")
-    config = main.parse_flags(["tfgan-text"] + TINY_FLAGS + ["--steps=150", f"--logdir={logdir}"])
-    main.train(config, log=lambda message: None)
+    train_cli(TINY_FLAGS + ["--steps=150", f"--logdir={logdir}"])
     return logdir
 
 

@@ -1,5 +1,4 @@
-"""The one error type for bad user input: printed as one line, exit code 2."""
-from absl import flags
+"""The project's errors: bad input (one line, exit code 2) and divergence (exit code 1)."""
 
 
 class UsageError(Exception):
@@ -8,11 +7,5 @@ class UsageError(Exception):
     exit_code = 2
 
 
-def parse_command_line(flag_values: flags.FlagValues, argv: list[str]) -> flags.FlagValues:
-    """Parses `argv` into `flag_values` afresh; absl's errors become a one-line UsageError."""
-    try:
-        flag_values.unparse_flags()
-        flag_values(argv)
-    except flags.Error as e:
-        raise UsageError(" ".join(str(e).split())) from None
-    return flag_values
+class TrainingDiverged(RuntimeError):
+    """A step produced a non-finite value; nothing after the last good checkpoint was saved."""

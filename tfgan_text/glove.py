@@ -16,25 +16,19 @@ written vector of a word is w + w~.
 from __future__ import annotations
 
 import sys
-import types
 
 import numpy as np
 import tensorflow as tf
 from absl import flags
 
-from tfgan_text.errors import UsageError, parse_command_line
+from tfgan_text.cli import config_from_flags, define_config_flags, parse, run_command
+from tfgan_text.config import GloveConfig, TaskConfig, TrainingConfig, training_config_classes
+from tfgan_text.errors import UsageError
 
-flags.DEFINE_string("vectors_output", "", "GloVe tool: the vectors file to write (GloVe text format).")
-flags.DEFINE_integer("vectors_dim", 64, "GloVe tool: vector size.", lower_bound=1)
-flags.DEFINE_integer("vectors_window", 10, "GloVe tool: co-occurrence window (tokens on each side).",
-                     lower_bound=1)
-flags.DEFINE_integer("vectors_epochs", 25, "GloVe tool: passes over the non-zero co-occurrences.", lower_bound=1)
-flags.DEFINE_float("vectors_x_max", 100.0, "GloVe tool: count at which a pair's weight reaches 1.", lower_bound=1e-6)
-flags.DEFINE_float("vectors_alpha", 0.75, "GloVe tool: exponent of the weighting function.", lower_bound=0.0)
-flags.DEFINE_float("vectors_learning_rate", 0.05, "GloVe tool: AdaGrad learning rate.", lower_bound=0.0)
-flags.DEFINE_integer("vectors_batch_size", 4096, "GloVe tool: pairs per AdaGrad step.", lower_bound=1)
+CLI_FLAGS = flags.FlagValues()
+# The vectors' own flags, and a training run's (its flagfile works here): the task's are read.
+define_config_flags(CLI_FLAGS, [GloveConfig] + training_config_classes())
 
-FLAGS = flags.FLAGS
 
 
 def cooccurrences(sequences: np.ndarray, window: int, pad_id: int | None = 0,
@@ -106,29 +100,27 @@ def train_glove(rows: np.ndarray, cols: np.ndarray, counts: np.ndarray, vocab_si
     return (w + w_context).numpy()
 
 
-def run(argv: list[str] | None = None) -> int:
-    from tfgan_text import main
+def main(argv: list[str]) -> None:
+    from tfgan_text.data.build import build_task
     from tfgan_text.data.word_vectors import task_words, write_word_vectors
 
-    argv = list(sys.argv if argv is None else argv)
-    try:
-        parse_command_line(FLAGS, argv)
-        config = types.SimpleNamespace(**{name: FLAGS[name].value for name in FLAGS})
-        if not config.vectors_output:
-            raise UsageError("--vectors_output: required (the vectors file to write)")
-        task = main.build_task(config)
-        rows, cols, counts = cooccurrences(task.train, config.vectors_window, task.spec.pad_id, task.spec.eos_id)
-        print(f"GloVe: {len(counts):,} non-zero co-occurrences of {task.spec.vocab_size:,} words "
-              f"(window {config.vectors_window})")
-        vectors = train_glove(rows, cols, counts, task.spec.vocab_size, config.vectors_dim, config.vectors_epochs,
-                              config.seed, config.vectors_x_max, config.vectors_alpha,
-                              config.vectors_learning_rate, config.vectors_batch_size)
-        written = write_word_vectors(config.vectors_output, task_words(task), vectors)
-        print(f"wrote {written:,} vectors of size {config.vectors_dim} to {config.vectors_output}")
-    except UsageError as e:
-        print(f"tfgan-text-glove: error: {e}", file=sys.stderr)
-        return e.exit_code
-    return 0
+    parse(CLI_FLAGS, argv, __doc__)
+    c = config_from_flags(CLI_FLAGS, GloveConfig)
+    if not c.vectors_output:
+        raise UsageError("--vectors_output: required (the vectors file to write)")
+    seed = config_from_flags(CLI_FLAGS, TrainingConfig).seed
+    task = build_task(config_from_flags(CLI_FLAGS, TaskConfig), seed=seed)
+    rows, cols, counts = cooccurrences(task.train, c.vectors_window, task.spec.pad_id, task.spec.eos_id)
+    print(f"GloVe: {len(counts):,} non-zero co-occurrences of {task.spec.vocab_size:,} words "
+          f"(window {c.vectors_window})")
+    vectors = train_glove(rows, cols, counts, task.spec.vocab_size, c.vectors_dim, c.vectors_epochs, seed,
+                          c.vectors_x_max, c.vectors_alpha, c.vectors_learning_rate, c.vectors_batch_size)
+    written = write_word_vectors(c.vectors_output, task_words(task), vectors)
+    print(f"wrote {written:,} vectors of size {c.vectors_dim} to {c.vectors_output}")
+
+
+def run(argv: list[str] | None = None) -> int:
+    return run_command("tfgan-text-glove", main, argv)
 
 
 if __name__ == "__main__":

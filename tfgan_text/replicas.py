@@ -1,7 +1,7 @@
 """Randomness per example, so that splitting a batch across replicas changes no draw.
 
 Under a tf.distribute strategy with R replicas, every replica receives the
-same step seed (`training.optimization.replica_seed` no longer folds the
+same step seed (`replica_seed` no longer folds the
 replica id in). Each random draw is made for the WHOLE global set of rows
 from that seed, and a replica keeps only its own rows. Row i's noise is then
 a function of (seed, i) alone: replicas draw different samples (they hold
@@ -88,3 +88,64 @@ def dropout_rows(x: tf.Tensor, rate: float, seed: tf.Tensor, rows: tf.Tensor, to
     shape = tf.concat([[tf.convert_to_tensor(total, tf.int32)], tf.shape(x)[1:]], axis=0)
     keep = tf.gather(tf.random.stateless_uniform(shape, tf.cast(seed, tf.int32), dtype=x.dtype), rows) >= rate
     return tf.where(keep, x * tf.cast(1.0 / (1.0 - rate), x.dtype), tf.zeros([], x.dtype))
+
+
+# --- running and reducing across replicas (moved here from optimization.py) ---------------------------
+def replica_seed(seed: tf.Tensor) -> tf.Tensor:
+    """The step seed every replica must share: randomness is drawn per example (`tfgan_text.replicas`).
+
+    Replicas still draw different samples, because each keeps its own rows of a
+    draw over the global batch; folding the replica id in instead would make
+    the result depend on the number of replicas. Kept so that callers need not change.
+    """
+    return seed
+
+
+def global_sum(value: tf.Tensor) -> tf.Tensor:
+    """The sum of `value` over all replicas (a no-op on one device)."""
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, value)
+
+
+def global_concat(value: tf.Tensor) -> tf.Tensor:
+    """`value` [n, ...] (floats) of every replica concatenated in replica order: the global batch's rows.
+
+    Each replica writes its rows into zeros and the copies are summed (exact: the
+    other terms are 0); MirroredStrategy's own all_gather in a replica function
+    mismatched its collective keys with the all-reduces around it.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return value
+    replicas = context.num_replicas_in_sync
+    rows = tf.shape(value)[0]
+    start = tf.cast(context.replica_id_in_sync_group, tf.int32) * rows
+    scattered = tf.scatter_nd((start + tf.range(rows))[:, None], value,
+                              tf.concat([[rows * replicas], tf.shape(value)[1:]], axis=0))
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, scattered)
+
+
+# --- cross-replica steps: a phase step whose updates sit inside loops or conditionals ---------------
+# tf.distribute cannot synchronise replicas (all-reduce, optimizer updates) inside a tf loop or
+# tf.cond of a replica function; a step marked `Phase(..., cross_replica=True)` runs in the
+# cross-replica context instead and calls `on_replicas` for each synchronised piece.
+
+def on_replicas(fn, *args):
+    """Runs the replica function `fn(*args)` on every replica; returns its per-replica results."""
+    return tf.distribute.get_strategy().run(fn, args=args)
+
+
+def replica_mean(values: dict) -> dict:
+    """The mean over replicas of each per-replica scalar in `values` (the trainer's own reduction)."""
+    strategy = tf.distribute.get_strategy()
+    return {name: strategy.reduce(tf.distribute.ReduceOp.MEAN, value, axis=None) for name, value in values.items()}
+
+
+def replica_concat(per_replica: tf.Tensor, total: int | tf.Tensor) -> tf.Tensor:
+    """The first `total` rows of the per-replica tensors concatenated in replica order (drops padding)."""
+    strategy = tf.distribute.get_strategy()
+    if strategy.num_replicas_in_sync == 1:
+        return strategy.experimental_local_results(per_replica)[0][:total]
+    return strategy.gather(per_replica, axis=0)[:total]

@@ -21,7 +21,7 @@ from typing import Callable
 import tensorflow as tf
 
 from tfgan_text import replicas
-from tfgan_text.sampling import SequenceSpec, sample, teacher_forcing_inputs
+from tfgan_text.sampling import AutoregressiveGenerator, SequenceSpec, sample, teacher_forcing_inputs
 
 Scorer = Callable[[tf.Tensor], tf.Tensor]  # tokens [M, T] -> scores [M]
 
@@ -60,8 +60,8 @@ def complete(policy, spec: SequenceSpec, tokens: tf.Tensor, prefix_length: int |
                   prefix_state=start_state, with_log_probs=False).tokens
 
 
-def monte_carlo_rewards(policy, spec: SequenceSpec, tokens: tf.Tensor, scorer: Scorer, num_rollouts: int,
-                        seed: tf.Tensor, temperature: float = 1.0) -> tf.Tensor:
+def monte_carlo_rewards(policy: AutoregressiveGenerator, spec: SequenceSpec, tokens: tf.Tensor, scorer: Scorer,
+                        num_rollouts: int, seed: tf.Tensor, temperature: float = 1.0) -> tf.Tensor:
     """Q [B, T]: Q[:, t-1] = mean score of `num_rollouts` completions of tokens[:, :t]; Q[:, T-1] = score(tokens).
 
     A constant for the policy gradient (no gradient flows through it).

@@ -10,7 +10,7 @@ row i) only, so a batch split across replicas draws what one device draws.
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 import tensorflow as tf
 import tensorflow_probability as tfp
@@ -18,7 +18,7 @@ import tensorflow_probability as tfp
 from tfgan_text import replicas
 
 tfd = tfp.distributions
-_BANNED_LOGIT = -1e9
+BANNED_LOGIT = -1e9
 _CDF_BLOCK = 64  # tokens per block of the two-level CDF search in `draw_tokens`
 
 
@@ -34,6 +34,25 @@ class SequenceSpec:
     banned_ids: tuple[int, ...] = ()  # never generated (pad, bos)
 
 
+class AutoregressiveGenerator(Protocol):
+    """What the sampler, the roll-outs, the log-probabilities and export ask of a generator (the LSTM
+    generator, ScratchGAN's, LeakGAN's, an encoder-decoder bound to its sources, a top-k wrapper).
+
+    B: batch, T: time, V: vocabulary. `State` is any nest of tensors the generator threads through
+    `step`; the sampler never looks inside it.
+    """
+
+    def initial_state(self, batch_size: tf.Tensor | int) -> Any:
+        """The state before the first token, for `batch_size` sequences."""
+
+    def step(self, token_ids: tf.Tensor, state: Any) -> tuple[tf.Tensor, Any]:
+        """Logits [B, V] of the next token after `token_ids` [B] int32, and the new state."""
+
+    def __call__(self, inputs: tf.Tensor, training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
+        """Teacher forcing: logits [B, T, V] of every next token after `inputs` [B, T] int32 (bos first);
+        equal to `step` applied token by token (tested for every generator)."""
+
+
 class Samples(NamedTuple):
     tokens: tf.Tensor  # [N, T] int32, pad after eos
     log_probs: tf.Tensor  # [N, T] float32 under the sampling distribution, 0 after eos
@@ -46,10 +65,10 @@ def token_distribution(logits: tf.Tensor, spec: SequenceSpec, temperature: float
     logits = logits / tf.cast(temperature, logits.dtype)
     if spec.banned_ids:
         banned = tf.reduce_any(tf.equal(tf.range(spec.vocab_size)[:, None], list(spec.banned_ids)), axis=1)
-        logits = tf.where(banned, tf.cast(_BANNED_LOGIT, logits.dtype), logits)
+        logits = tf.where(banned, tf.cast(BANNED_LOGIT, logits.dtype), logits)
     if top_k:
         kth_largest = tf.math.top_k(logits, k=top_k).values[..., -1:]
-        logits = tf.where(logits < kth_largest, tf.cast(_BANNED_LOGIT, logits.dtype), logits)
+        logits = tf.where(logits < kth_largest, tf.cast(BANNED_LOGIT, logits.dtype), logits)
     return tfd.Categorical(logits=logits)
 
 
@@ -74,7 +93,7 @@ def teacher_forcing_inputs(tokens: tf.Tensor, bos_id: int) -> tf.Tensor:
     return tf.concat([bos, tokens[:, :-1]], axis=1)
 
 
-def sequence_log_probs(generator, tokens: tf.Tensor, spec: SequenceSpec, temperature: float = 1.0,
+def sequence_log_probs(generator: AutoregressiveGenerator, tokens: tf.Tensor, spec: SequenceSpec, temperature: float = 1.0,
                        training: bool = False, seed: tf.Tensor | None = None) -> tf.Tensor:
     """log p_G(x_t | x_<t) for every position of `tokens` [N, T]; 0 after eos."""
     logits = generator(teacher_forcing_inputs(tokens, spec.bos_id), training=training, seed=seed)
@@ -117,7 +136,7 @@ def _next_token(distribution: tfd.Categorical, seed: tf.Tensor, num_samples: tf.
     return draw_tokens(distribution, uniforms)
 
 
-def sample(generator, spec: SequenceSpec, num_samples: int | tf.Tensor, seed: tf.Tensor,
+def sample(generator: AutoregressiveGenerator, spec: SequenceSpec, num_samples: int | tf.Tensor, seed: tf.Tensor,
            temperature: float | tf.Tensor = 1.0, top_k: int = 0,
            prefix: tf.Tensor | None = None, prefix_length: int | tf.Tensor = 0,
            prefix_state=None, with_log_probs: bool = True,
@@ -192,7 +211,7 @@ def sample(generator, spec: SequenceSpec, num_samples: int | tf.Tensor, seed: tf
 class Sampler:
     """A compiled `sample` for one generator, with chunking for large requests."""
 
-    def __init__(self, generator, spec: SequenceSpec, jit_compile: bool = False):
+    def __init__(self, generator: AutoregressiveGenerator, spec: SequenceSpec, jit_compile: bool = False):
         self.generator, self.spec = generator, spec
         self._compiled = tf.function(self._sample, jit_compile=jit_compile)
 

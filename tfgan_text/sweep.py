@@ -26,8 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import flags  # noqa: E402
 
-from tfgan_text.errors import UsageError, parse_command_line  # noqa: E402
-from tfgan_text.evaluate import define_lm_flags  # noqa: E402
+from tfgan_text.cli import define_config_flags, parse, run_command  # noqa: E402
+from tfgan_text.config import LanguageModelScoreConfig  # noqa: E402
+from tfgan_text.errors import UsageError  # noqa: E402
 
 CLI_FLAGS = flags.FlagValues()
 flags.DEFINE_list("checkpoint_dirs", [], "Run directories to compare (comma-separated).", flag_values=CLI_FLAGS)
@@ -38,7 +39,7 @@ flags.DEFINE_integer("num_samples", 10000, "Samples per run and temperature.", l
 flags.DEFINE_integer("seed", 0, "Sampling seed (the same at every temperature).", flag_values=CLI_FLAGS)
 flags.DEFINE_bool("lm", True, "Real text: also LM and reverse LM scores (one reverse LM per run and temperature).",
                   flag_values=CLI_FLAGS)
-define_lm_flags(CLI_FLAGS)
+define_config_flags(CLI_FLAGS, [LanguageModelScoreConfig])
 
 # (quality column, diversity column, axis labels) per plot panel.
 ORACLE_PANELS = [("nll_oracle", "nll_test", "NLL-oracle (quality, lower is better)",
@@ -64,7 +65,7 @@ def sweep_run(loaded, temperatures: list[float], num_samples: int, seed: int, lm
     """One row of metrics per temperature for one restored run (see the module docstring)."""
     import tensorflow as tf
 
-    from tfgan_text.evaluate import tempered_nll, word_tokens
+    from tfgan_text.evaluation import tempered_nll, word_tokens
     from tfgan_text.metrics.likelihood import NegativeLogLikelihood
     from tfgan_text.sampling import Sampler
 
@@ -81,7 +82,7 @@ def sweep_run(loaded, temperatures: list[float], num_samples: int, seed: int, lm
         real_lm = train_language_model(task.train, task.spec, lm_config) if lm_config else None
     for temperature in temperatures:
         tokens = sampler(num_samples, tf.constant([seed, 0], tf.int32), temperature).tokens.numpy()
-        row = {"run": os.path.basename(os.path.normpath(loaded.run_dir)), "method": loaded.config.method,
+        row = {"run": os.path.basename(os.path.normpath(loaded.run_dir)), "method": loaded.method,
                "step": loaded.step, "temperature": temperature, "num_samples": num_samples}
         if task.oracle is not None:
             row["nll_oracle"] = oracle_nll(tokens)
@@ -137,31 +138,26 @@ def plot(rows: list[dict], path: str, title: str) -> None:
     os.replace(path + ".tmp.png", path)
 
 
-def run(argv: list[str] | None = None) -> int:
+def main(argv: list[str]) -> None:
     from tfgan_text.evaluate import lm_config_from, load_run
 
-    argv = list(sys.argv if argv is None else argv)
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
-    try:
-        c = parse_command_line(CLI_FLAGS, argv)
-        if not c.checkpoint_dirs:
-            raise UsageError("--checkpoint_dirs is required (comma-separated run directories)")
-        if not c.out:
-            raise UsageError("--out is required (a directory for sweep.csv and sweep.png)")
-        if os.path.exists(c.out) and not os.path.isdir(c.out):
-            raise UsageError(f"--out={c.out}: exists and is not a directory")
-        temperatures = parse_temperatures(list(c.temperatures))
-        runs = [load_run(directory, flag="--checkpoint_dirs", log=log) for directory in c.checkpoint_dirs]
-        kinds = {loaded.task.name for loaded in runs}
-        if len(kinds) > 1:
-            raise UsageError(f"--checkpoint_dirs={','.join(c.checkpoint_dirs)}: mixes synthetic and real-text runs")
-        lm_config = lm_config_from(c) if c.lm else None
-        rows = []
-        for loaded in runs:
-            rows += sweep_run(loaded, temperatures, c.num_samples, c.seed, lm_config, log=log)
-    except UsageError as e:
-        print(f"tfgan-text sweep: error: {e}", file=sys.stderr)
-        return e.exit_code
+    c = parse(CLI_FLAGS, argv, __doc__)
+    if not c.checkpoint_dirs:
+        raise UsageError("--checkpoint_dirs is required (comma-separated run directories)")
+    if not c.out:
+        raise UsageError("--out is required (a directory for sweep.csv and sweep.png)")
+    if os.path.exists(c.out) and not os.path.isdir(c.out):
+        raise UsageError(f"--out={c.out}: exists and is not a directory")
+    temperatures = parse_temperatures(list(c.temperatures))
+    runs = [load_run(directory, flag="--checkpoint_dirs", log=log) for directory in c.checkpoint_dirs]
+    kinds = {loaded.task.name for loaded in runs}
+    if len(kinds) > 1:
+        raise UsageError(f"--checkpoint_dirs={','.join(c.checkpoint_dirs)}: mixes synthetic and real-text runs")
+    lm_config = lm_config_from(CLI_FLAGS) if c.lm else None
+    rows = []
+    for loaded in runs:
+        rows += sweep_run(loaded, temperatures, c.num_samples, c.seed, lm_config, log=log)
     os.makedirs(c.out, exist_ok=True)
     csv_path, png_path = os.path.join(c.out, "sweep.csv"), os.path.join(c.out, "sweep.png")
     write_csv(rows, csv_path)
@@ -169,7 +165,10 @@ def run(argv: list[str] | None = None) -> int:
     plot(rows, png_path, f"temperature sweep, {c.num_samples:,} samples per point; NLL-test on "
                          f"{task.test_description}")
     print(f"written: {csv_path} and {png_path}")
-    return 0
+
+
+def run(argv: list[str] | None = None) -> int:
+    return run_command("tfgan-text sweep", main, argv)
 
 
 if __name__ == "__main__":

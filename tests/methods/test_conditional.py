@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import assert_resume_matches_uninterrupted
+from tests.conftest import assert_resume_matches_uninterrupted, cli_task, parse_cli, train_cli
 from tfgan_text import main
 from tfgan_text.data.pipeline import steps_per_epoch
 from tfgan_text.methods import METHODS
@@ -20,17 +20,16 @@ SEQGAN_FLAGS = REVERSE_FLAGS + [
 
 
 def build(flags):
-    config = main.parse_flags(["x"] + flags)
-    task = main.build_task(config, log=lambda *_: None)
+    _, method, config = parse_cli(flags)
+    task = cli_task(config)
     tf.keras.utils.set_random_seed(0)
-    return METHODS[config.method](task, config, steps_per_epoch(len(task.train), config.batch_size))
+    return METHODS[method](task, config, steps_per_epoch(len(task.train), config.batch_size))
 
 
 @pytest.mark.parametrize("attention", ["multiplicative", "additive"])
 def test_a_tiny_conditional_mle_learns_to_reverse(tmp_path, attention):
-    config = main.parse_flags(["x", "--method=mle", "--steps=300", "--learning_rate=0.01",
-                               f"--attention={attention}", f"--logdir={tmp_path}/run"] + REVERSE_FLAGS)
-    metrics = main.train(config, log=lambda *_: None)
+    metrics = train_cli(["--method=mle", "--steps=300", "--learning_rate=0.01", f"--attention={attention}",
+                         f"--logdir={tmp_path}/run"] + REVERSE_FLAGS)
     assert metrics["greedy_exact_match"] >= 0.95  # held-out sources, never trained on
     assert metrics["nll_test"] < 0.05
     with open(f"{tmp_path}/run/samples/step_00000300.txt") as f:
@@ -41,9 +40,8 @@ def test_a_tiny_conditional_mle_learns_to_reverse(tmp_path, attention):
 def test_hard_attention_the_memory_network_and_a_fast_output_layer_train(tmp_path):
     for extra in (["--hard_attention"], ["--memory_hops=2", "--memory_separator=s0"],
                   ["--output_layer=sampled_softmax", "--num_sampled=6"]):
-        config = main.parse_flags(["x", "--method=mle", "--steps=150", "--learning_rate=0.01",
-                                   f"--logdir={tmp_path}/{extra[0][2:8]}"] + REVERSE_FLAGS + extra)
-        metrics = main.train(config, log=lambda *_: None)
+        metrics = train_cli(["--method=mle", "--steps=150", "--learning_rate=0.01",
+                             f"--logdir={tmp_path}/{extra[0][2:8]}"] + REVERSE_FLAGS + extra)
         assert metrics["nll_test"] < 1.0, extra  # a uniform guess is ln 8 = 2.08 per token
 
 

@@ -1,13 +1,13 @@
 """CoT: the exact KL term, where its gradient goes, the mediator's balanced NLL, resume."""
-import types
 
 import numpy as np
 import tensorflow as tf
 
 from tests.conftest import TINY_FLAGS, assert_resume_matches_uninterrupted
+from tfgan_text.config import CoTConfig
 from tfgan_text.data.tasks import oracle_task
 from tfgan_text.methods import METHODS
-from tfgan_text.methods.cot import cooperative_kl
+from tfgan_text.losses.cooperative import cooperative_kl
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
 from tfgan_text.models.oracle import build_oracle, random_oracle_parameters
 from tfgan_text.sampling import SequenceSpec, sample, teacher_forcing_inputs
@@ -21,7 +21,7 @@ def config(**overrides):
                   grad_clip=5.0, steps=10, epochs=0, mediator_embedding_dim=8, mediator_hidden_dim=16,
                   mediator_dropout=0.0, mediator_learning_rate=0.01, cot_beta1=0.9, cot_beta2=0.95)
     values.update(overrides)
-    return types.SimpleNamespace(**values)
+    return CoTConfig(**values)
 
 
 def tiny_cot(**overrides):

@@ -1,8 +1,8 @@
-import types
 
 import numpy as np
 import tensorflow as tf
 
+from tfgan_text.config import MLEConfig
 from tfgan_text.data.tasks import Task
 from tfgan_text.methods import METHODS
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
@@ -12,7 +12,7 @@ from tfgan_text.sampling import SequenceSpec
 def tiny_mle(steps=60):
     spec = SequenceSpec(vocab_size=10, max_length=6, bos_id=1, eos_id=2, pad_id=0, banned_ids=(0, 1))
     data = np.array([[4, 5, 6, 2, 0, 0], [7, 8, 2, 0, 0, 0]] * 16, np.int32)
-    config = types.SimpleNamespace(embedding_dim=8, hidden_dim=16, num_layers=1, dropout=0.0, init_stddev=0.0,
+    config = MLEConfig(embedding_dim=8, hidden_dim=16, num_layers=1, dropout=0.0, init_stddev=0.0,
                                    learning_rate=0.05, grad_clip=5.0, steps=steps, epochs=0)
     tf.keras.utils.set_random_seed(0)
     return METHODS["mle"](Task("corpus", spec, data, data, "train"), config, steps_per_epoch=2), data

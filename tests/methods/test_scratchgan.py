@@ -1,5 +1,4 @@
 """ScratchGAN: the G and D steps against hand computations, masking after eos, each ablation flag, resume."""
-import types
 
 import numpy as np
 import pytest
@@ -7,6 +6,7 @@ import tensorflow as tf
 
 from tests.conftest import TINY_FLAGS, assert_resume_matches_uninterrupted
 from tfgan_text import main
+from tfgan_text.config import ScratchGANConfig
 from tfgan_text.data.tasks import Task
 from tfgan_text.losses.discriminator import per_token_discriminator_loss
 from tfgan_text.methods import METHODS, scratchgan
@@ -28,7 +28,7 @@ def config(**overrides):
                   position_signal=True, dense_rewards=True, discount=0.5, reinforce_baseline=True,
                   baseline_decay=0.25, scratchgan_beta1=0.5, discriminator_learning_rate=1e-3)
     values.update(overrides)
-    return types.SimpleNamespace(**values)
+    return ScratchGANConfig(**values)
 
 
 def toy_task(vocabulary=None):

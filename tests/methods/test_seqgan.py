@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import TINY_FLAGS
+from tests.conftest import TINY_FLAGS, cli_task, parse_cli
 from tfgan_text import main
 from tfgan_text.data.pipeline import steps_per_epoch
 from tfgan_text.methods import METHODS
@@ -18,8 +18,8 @@ ADVERSARIAL_FLAGS = [f for f in TINY_FLAGS if not f.startswith("--method")] + [
 
 
 def build(method_name, extra=()):
-    config = main.parse_flags(["x", f"--method={method_name}"] + ADVERSARIAL_FLAGS + list(extra))
-    task = main.build_task(config, log=lambda *_: None)
+    _, _, config = parse_cli([f"--method={method_name}"] + ADVERSARIAL_FLAGS + list(extra))
+    task = cli_task(config)
     tf.keras.utils.set_random_seed(0)
     return METHODS[method_name](task, config, steps_per_epoch(len(task.train), config.batch_size))
 
@@ -90,6 +90,7 @@ def test_starts_from_a_pretrained_mle_generator_and_refuses_a_mismatched_one(tmp
     mle = f"{tmp_path}/mle"
     assert main.run(["x", "--method=mle", "--epochs=1", f"--logdir={mle}"] + ADVERSARIAL_FLAGS) == 0
     method = build("seqgan", [f"--pretrained_generator={mle}"])
+    method.start_new_run()  # what the trainer does for a new run
     assert method.phases()[0].num_steps == 0
     trained = build("mle")  # the MLE run's own objects, restored the way its trainer would
     tf.train.Checkpoint(**trained.checkpoint_objects()).restore(

@@ -1,15 +1,15 @@
 """WGAN-GP: the gradient penalty, the critic loss, the G-every-k-steps schedule, read-out, resume."""
-import types
 
 import numpy as np
 import tensorflow as tf
 
 from tests.conftest import TINY_FLAGS
 from tfgan_text import main
+from tfgan_text.config import WGANGPConfig
 from tfgan_text.data.tasks import oracle_task
 from tfgan_text.methods import METHODS
-from tfgan_text.methods.wgan_gp import critic_losses, gradient_penalty, read_out
-from tfgan_text.models.convolutional import ConvGenerator, Critic, ResidualBlock
+from tfgan_text.losses.wasserstein import critic_losses, gradient_penalty
+from tfgan_text.models.convolutional import ConvGenerator, Critic, ResidualBlock, read_out
 from tfgan_text.models.oracle import build_oracle, random_oracle_parameters
 from tfgan_text.sampling import SequenceSpec
 
@@ -82,7 +82,7 @@ def test_read_out_ends_a_sentence_at_its_first_eos_or_pad():
 def tiny_wgan(critic_steps=3):
     tf.keras.utils.set_random_seed(0)
     task = oracle_task(build_oracle(random_oracle_parameters(3, 12, 8, 8)), 6, 64, 32, 0)
-    config = types.SimpleNamespace(wgan_dim=8, wgan_noise_dim=4, wgan_residual_blocks=1, critic_steps=critic_steps,
+    config = WGANGPConfig(wgan_dim=8, wgan_noise_dim=4, wgan_residual_blocks=1, critic_steps=critic_steps,
                                    gp_weight=10.0, wgan_beta1=0.5, wgan_beta2=0.9, wgan_readout="argmax",
                                    learning_rate=1e-3, grad_clip=0.0, steps=10, epochs=0)
     return METHODS["wgan_gp"](task, config, steps_per_epoch=4)

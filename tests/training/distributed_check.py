@@ -18,9 +18,8 @@ import tensorflow as tf  # noqa: E402
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from tests.conftest import TINY_FLAGS  # noqa: E402
+from tests.conftest import TINY_FLAGS, cli_task, parse_cli  # noqa: E402
 from tests.training.tiny_methods import COMMON, method_flags, variable_values  # noqa: E402
-from tfgan_text import main  # noqa: E402
 from tfgan_text.methods import METHODS  # noqa: E402
 from tfgan_text.training.run_dir import RunDirectory  # noqa: E402
 from tfgan_text.training.trainer import Trainer  # noqa: E402
@@ -28,10 +27,10 @@ from tfgan_text.training.trainer import Trainer  # noqa: E402
 
 def trained_variables(strategy, logdir, method):
     """(variables before training, after training)."""
-    config = main.parse_flags(["x"] + TINY_FLAGS + COMMON + method_flags(method))
-    config.eval_every = config.checkpoint_every = 10**9
-    task = main.build_task(config, log=lambda *_: None)
-    trainer = Trainer(METHODS[config.method], task, config, RunDirectory(logdir), strategy=strategy, log=lambda *_: None)
+    _, name, config = parse_cli(TINY_FLAGS + COMMON + method_flags(method))
+    config = config.replace(eval_every=10**9, checkpoint_every=10**9)
+    task = cli_task(config)
+    trainer = Trainer(METHODS[name], task, config, RunDirectory(logdir), strategy=strategy, log=lambda *_: None)
     before = variable_values(trainer.method)
     trainer.train()
     return before, variable_values(trainer.method)

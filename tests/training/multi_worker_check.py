@@ -13,9 +13,8 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from tests.conftest import TINY_FLAGS  # noqa: E402
+from tests.conftest import TINY_FLAGS, train_cli  # noqa: E402
 from tests.training.tiny_methods import COMMON, method_flags, variable_values  # noqa: E402
-from tfgan_text import main  # noqa: E402
 from tfgan_text.training import trainer as trainer_module  # noqa: E402
 
 STEPS = {"mle": ["--steps=4"], "seqgan": ["--adversarial_steps=2"]}
@@ -23,13 +22,13 @@ finished = []
 train = trainer_module.Trainer.train
 
 
-def train_and_keep(self, resume=False):
-    metrics = train(self, resume)
+def train_and_keep(self):
+    history = train(self)
     finished.append(self)
-    return metrics
+    return history
 
 
-trainer_module.Trainer.train = train_and_keep  # to read this worker's weights after main.train
+trainer_module.Trainer.train = train_and_keep  # to read this worker's weights after training
 
 if __name__ == "__main__":
     logdir = sys.argv[1]
@@ -37,7 +36,7 @@ if __name__ == "__main__":
         argv = (["x"] + TINY_FLAGS + COMMON + [f"--method={method}"] + method_flags(method) + STEPS.get(method, [])
                 + ["--strategy=multi_worker", f"--logdir={logdir}/{method}", "--checkpoint_every=2",
                    "--eval_every=1000", "--num_eval_samples=16"] + (["--export_name=tiny_mle"] if method == "mle" else []))
-        main.train(main.parse_flags(argv), log=lambda *_: None)
+        train_cli(argv[1:])
         trainer = finished[-1]
         digest = hashlib.sha256()
         for name, copies in sorted(variable_values(trainer.method).items()):

@@ -4,7 +4,6 @@ import json
 import pytest
 import tensorflow as tf
 
-import tfgan_text.methods  # noqa: F401  (defines --output_layer)
 from tfgan_text.errors import UsageError
 from tfgan_text.training.run_dir import RunDirectory
 

@@ -15,7 +15,7 @@ import tensorflow_text as tf_text
 # Clitics first so that "don't" -> "do", "n't" and "man's" -> "man", "'s".
 _CLITICS = r"n't\b|'s\b|'re\b|'ve\b|'ll\b|'d\b|'m\b"
 _WORD_DELIMITERS = r"\s+|" + _CLITICS + r"|\p{P}|\p{S}"
-_WORD_KEPT = _CLITICS + r"|\p{P}|\p{S}"
+WORD_KEPT = _CLITICS + r"|\p{P}|\p{S}"
 
 
 class Tokenizer:
@@ -42,7 +42,7 @@ class WordTokenizer(Tokenizer):
 
     def _tokenize_tensor(self, lines: tf.Tensor) -> tf.RaggedTensor:
         lowered = tf_text.case_fold_utf8(lines)
-        return tf_text.regex_split(lowered, _WORD_DELIMITERS, _WORD_KEPT)
+        return tf_text.regex_split(lowered, _WORD_DELIMITERS, WORD_KEPT)
 
 
 class WhitespaceTokenizer(Tokenizer):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import hashlib
 import os
 from typing import Iterable, Sequence
 
@@ -38,6 +39,10 @@ class Vocabulary:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Vocabulary) and self.tokens == other.tokens
+
+    def digest(self) -> str:
+        """A short hash of the tokens in order: two runs share ids only when their digests match."""
+        return hashlib.sha256("\n".join(self.tokens).encode("utf-8")).hexdigest()[:16]
 
     def encode(self, tokens: Sequence[str]) -> list[int]:
         return [self._ids.get(token, self.unk_id) for token in tokens]

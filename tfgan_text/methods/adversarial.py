@@ -23,53 +23,19 @@ import json
 import os
 
 import tensorflow as tf
-from absl import flags
 
+from tfgan_text.config import AdversarialConfig
 from tfgan_text.errors import UsageError
 from tfgan_text.losses.discriminator import GENERATED, REAL, discriminator_accuracy, discriminator_loss
 from tfgan_text.methods.base import Method, Phase
-from tfgan_text.methods.mle import mle_train_step
-from tfgan_text.models.discriminator import (SEQGAN_FILTER_WIDTHS, SEQGAN_NUM_FILTERS, ConditionalDiscriminator,
-                                             Discriminator)
+from tfgan_text.optimization import mle_train_step
+from tfgan_text.models.discriminator import ConditionalDiscriminator, Discriminator
 from tfgan_text.replicas import replica_rows, replica_share, take_rows
 from tfgan_text.sampling import sample
-from tfgan_text.training.optimization import adam, apply_gradients, on_replicas, replica_concat, replica_mean
-
-flags.DEFINE_integer("pretrain_epochs", 80, "Adversarial methods: MLE pre-training epochs of G (SeqGAN's code 120, "
-                     "Texygen 80); ignored with --pretrained_generator.", lower_bound=0)
-flags.DEFINE_string("pretrained_generator", "", "Adversarial methods: start from this MLE generator (a run "
-                    "directory or a checkpoint prefix) instead of pre-training one.")
-flags.DEFINE_float("adversarial_learning_rate", 0.0, "Adversarial methods: Adam learning rate of the adversarial "
-                   "G updates; 0: --learning_rate (the MLE rate, as SeqGAN's code does).", lower_bound=0.0)
-flags.DEFINE_integer("adversarial_steps", 200, "Adversarial methods: adversarial steps (each one G step and "
-                     "--discriminator_rounds D rounds).", lower_bound=0)
-flags.DEFINE_integer("discriminator_embedding_dim", 64, "CNN discriminator: embedding size.", lower_bound=1)
-flags.DEFINE_list("discriminator_filter_widths", [str(w) for w in SEQGAN_FILTER_WIDTHS],
-                  "CNN discriminator: filter widths (widths longer than the sequence are dropped).")
-flags.DEFINE_list("discriminator_num_filters", [str(n) for n in SEQGAN_NUM_FILTERS],
-                  "CNN discriminator: filters per width, one per --discriminator_filter_widths entry.")
-flags.DEFINE_float("discriminator_dropout", 0.25, "CNN discriminator: dropout rate after the highway layer.",
-                   lower_bound=0.0, upper_bound=0.95)
-flags.DEFINE_float("discriminator_l2", 0.2, "CNN discriminator: L2 weight on the output layer.", lower_bound=0.0)
-flags.DEFINE_float("discriminator_learning_rate", 1e-4, "Discriminator Adam learning rate.", lower_bound=0.0)
-flags.DEFINE_integer("discriminator_batch_size", 64, "Discriminator batch size.", lower_bound=1)
-flags.DEFINE_integer("discriminator_negatives", 10000, "Fresh G samples per D round (as many real sequences "
-                     "join them); 0: as many as the training sequences.", lower_bound=0)
-flags.DEFINE_integer("discriminator_epochs", 3, "Epochs over each D round's real + generated mix.", lower_bound=1)
-flags.DEFINE_integer("discriminator_pretrain_rounds", 50, "D rounds before the adversarial phase.", lower_bound=0)
-flags.DEFINE_integer("discriminator_rounds", 5, "D rounds after each adversarial G step.", lower_bound=0)
+from tfgan_text.optimization import adam, apply_gradients
+from tfgan_text.replicas import on_replicas, replica_concat, replica_mean
 
 _SAMPLE_CHUNK = 2048  # G samples drawn per sampling loop when making negatives
-
-
-def _int_list(values, flag: str) -> tuple[int, ...]:
-    try:
-        parsed = tuple(int(v) for v in values)
-    except ValueError:
-        raise UsageError(f"--{flag}={','.join(values)}: expected comma-separated integers") from None
-    if not parsed or min(parsed) < 1:
-        raise UsageError(f"--{flag}={','.join(values)}: expected positive integers")
-    return parsed
 
 
 def checkpoint_prefix(path: str, flag: str = "pretrained_generator") -> str:
@@ -85,21 +51,19 @@ def checkpoint_prefix(path: str, flag: str = "pretrained_generator") -> str:
 class AdversarialMethod(Method):
     """G (LSTM), D (SeqGAN's CNN), their optimizers and the pre-train / alternate schedule."""
 
+    config_class = AdversarialConfig
+
     identity_flags = ("discriminator_embedding_dim", "discriminator_filter_widths", "discriminator_num_filters")
 
     def __init__(self, task, config, steps_per_epoch):
         super().__init__(task, config, steps_per_epoch)
         spec = task.spec
         self.generator = self.build_generator()
-        self.generator_optimizer = adam(config.learning_rate)  # MLE pre-training
-        self.adversarial_optimizer = adam(config.adversarial_learning_rate or config.learning_rate)  # adversarial G
-        self.generator_optimizer.build(self.generator.trainable_variables)
-        self.adversarial_optimizer.build(self.generator.trainable_variables)
-        widths = _int_list(config.discriminator_filter_widths, "discriminator_filter_widths")
-        counts = _int_list(config.discriminator_num_filters, "discriminator_num_filters")
-        if len(widths) != len(counts):
-            raise UsageError(f"--discriminator_num_filters: {len(counts)} counts for {len(widths)} "
-                             "--discriminator_filter_widths")
+        variables = self.generator.trainable_variables
+        self.generator_optimizer = adam(config.learning_rate, variables=variables)  # MLE pre-training
+        self.adversarial_optimizer = adam(config.adversarial_learning_rate or config.learning_rate,
+                                          variables=variables)  # adversarial G updates
+        widths, counts = config.discriminator_filter_widths, config.discriminator_num_filters
         if min(widths) > spec.max_length:
             raise UsageError(f"--discriminator_filter_widths: every width is longer than the sequences "
                              f"({spec.max_length} tokens)")
@@ -110,8 +74,8 @@ class AdversarialMethod(Method):
         else:
             self.discriminator = Discriminator(spec.vocab_size, spec.max_length, config.discriminator_embedding_dim,
                                                widths, counts, config.discriminator_dropout).build_variables()
-        self.discriminator_optimizer = adam(config.discriminator_learning_rate)
-        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self.discriminator_optimizer = adam(config.discriminator_learning_rate,
+                                            variables=self.discriminator.trainable_variables)
         self.real_data = tf.constant(task.train, tf.int32)
         self.num_negatives = config.discriminator_negatives or len(task.train)
         self.num_real = min(self.num_negatives, len(task.train))
@@ -122,8 +86,6 @@ class AdversarialMethod(Method):
         if config.discriminator_batch_size % replicas:
             raise UsageError(f"--discriminator_batch_size={config.discriminator_batch_size}: must be a multiple "
                              f"of the {replicas} replicas")
-        if config.pretrained_generator and not getattr(config, "resume", False):  # a resumed run has its own G
-            self.restore_pretrained_generator(config.pretrained_generator)
 
     # --- what a subclass provides ----------------------------------------------------------------
     def generator_step(self, real_tokens: tf.Tensor, seed: tf.Tensor) -> dict:
@@ -135,6 +97,10 @@ class AdversarialMethod(Method):
         return []
 
     # --- the schedule ----------------------------------------------------------------------------
+    def start_new_run(self) -> None:
+        if self.config.pretrained_generator:  # a resumed run has its own G
+            self.restore_pretrained_generator(self.config.pretrained_generator)
+
     def checkpoint_objects(self) -> dict:
         return {"generator": self.generator, "generator_optimizer": self.generator_optimizer,
                 "adversarial_optimizer": self.adversarial_optimizer, "discriminator": self.discriminator,
@@ -261,16 +227,14 @@ class AdversarialMethod(Method):
                     "sequence_length": self.task.spec.max_length, "embedding_dim": self.config.embedding_dim,
                     "hidden_dim": self.config.hidden_dim, "num_layers": self.config.num_layers}
             if self.task.vocabulary is not None:
-                from tfgan_text.training.trainer import model_identity
-                mine["vocabulary_sha"] = model_identity(self.config, self.task)["vocabulary_sha"]
+                mine["vocabulary_sha"] = self.task.vocabulary.digest()
             for key, value in mine.items():
                 if key in saved and saved[key] != value:
                     raise UsageError(f"--pretrained_generator={path}: its {key} is {saved[key]!r} but this run's "
                                      f"is {value!r}")
         # An MLE checkpoint holds G's LSTM weights only through its optimizer's variable list (see
         # checkpoint_objects), so G is restored through an optimizer of the same structure.
-        optimizer = adam(self.config.learning_rate)
-        optimizer.build(self.generator.trainable_variables)
+        optimizer = adam(self.config.learning_rate, variables=self.generator.trainable_variables)
         try:
             status = tf.train.Checkpoint(generator=self.generator, generator_optimizer=optimizer).restore(prefix)
             status.expect_partial().assert_existing_objects_matched()

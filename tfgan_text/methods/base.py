@@ -6,12 +6,13 @@ from typing import Callable
 
 import tensorflow as tf
 
+from tfgan_text.config import MethodConfig
 from tfgan_text.data.tasks import Task
 from tfgan_text.errors import UsageError
 from tfgan_text.models.generator import Generator
-from tfgan_text.models.seq2seq import Seq2SeqGenerator
 from tfgan_text.models.output_layers import output_layer_spec
-from tfgan_text.training.evaluation import ConditionalEvaluator, Evaluator
+from tfgan_text.models.seq2seq import Seq2SeqGenerator
+from tfgan_text.metrics.evaluators import ConditionalEvaluator, Evaluator
 
 StepFn = Callable[[tf.Tensor, tf.Tensor], dict]  # (real batch [B, T], int32 seed [2]) -> scalars
 
@@ -37,13 +38,18 @@ class Method:
     """Base class: a method builds its models in `__init__` (inside the strategy scope)."""
 
     name = "base"
+    config_class: type[MethodConfig] = MethodConfig  # the typed config this method reads
+    identity_flags: tuple[str, ...] = ()  # config fields, beyond the generator's, that a checkpoint depends on
     generator: Generator
 
-    def __init__(self, task: Task, config, steps_per_epoch: int):
+    def __init__(self, task: Task, config: MethodConfig, steps_per_epoch: int):
         self.task, self.config, self.steps_per_epoch = task, config, steps_per_epoch
 
     def phases(self) -> list[Phase]:
         raise NotImplementedError
+
+    def start_new_run(self) -> None:
+        """One-off set-up of a new run (not of a resumed one), before its first step."""
 
     def checkpoint_objects(self) -> dict:
         """Everything that must be saved to resume exactly (models, optimizers)."""
@@ -57,7 +63,7 @@ class Method:
         """
         if self.task.conditional:
             return ConditionalEvaluator(self.task, self.generator, num_samples, temperature)
-        return Evaluator(self.task, self.generator, num_samples, temperature)
+        return Evaluator(self.task, self.generator, num_samples, temperature, self.config.eval_bleu)
 
     def build_generator(self) -> Generator:
         """The generator described by the flags, with its weights created (the encoder-decoder of

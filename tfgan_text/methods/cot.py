@@ -21,31 +21,16 @@ evaluation adds the oracle JSD estimates of `tfgan_text.metrics.jsd`.
 from __future__ import annotations
 
 import tensorflow as tf
-from absl import flags
 
+from tfgan_text.config import CoTConfig
+from tfgan_text.losses.cooperative import cooperative_kl
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.metrics.jsd import OracleJSD
 from tfgan_text.models.generator import Generator
-from tfgan_text.sampling import (sample, sequence_log_probs, sequence_mask, teacher_forcing_inputs,
-                                 token_distribution)
-from tfgan_text.training.evaluation import Evaluator
-from tfgan_text.training.optimization import adam, apply_gradients, global_sum, replica_seed
-
-flags.DEFINE_integer("mediator_embedding_dim", 64, "CoT: mediator embedding size.", lower_bound=1)
-flags.DEFINE_integer("mediator_hidden_dim", 64, "CoT: mediator LSTM size.", lower_bound=1)
-flags.DEFINE_float("mediator_dropout", 0.5, "CoT: mediator dropout rate.", lower_bound=0.0, upper_bound=0.95)
-flags.DEFINE_float("mediator_learning_rate", 3e-3, "CoT: mediator Adam learning rate.", lower_bound=0.0)
-flags.DEFINE_float("cot_beta1", 0.9, "CoT: Adam beta_1 of generator and mediator.", lower_bound=0.0,
-                   upper_bound=1.0)
-flags.DEFINE_float("cot_beta2", 0.95, "CoT: Adam beta_2 of generator and mediator.", lower_bound=0.0,
-                   upper_bound=1.0)
-
-
-def cooperative_kl(generator_logits: tf.Tensor, mediator_logits: tf.Tensor, tokens: tf.Tensor, spec) -> tf.Tensor:
-    """sum over real positions of KL(G(.|s_t) || M(.|s_t)) over the whole vocabulary; M is a constant."""
-    g = token_distribution(generator_logits, spec)
-    m = token_distribution(tf.stop_gradient(mediator_logits), spec)
-    return tf.reduce_sum(g.kl_divergence(m) * sequence_mask(tokens, spec.eos_id))
+from tfgan_text.metrics.evaluators import Evaluator
+from tfgan_text.optimization import adam, apply_gradients
+from tfgan_text.replicas import global_sum, replica_seed
+from tfgan_text.sampling import sample, sequence_log_probs, sequence_mask, teacher_forcing_inputs
 
 
 class OracleJSDEvaluator(Evaluator):
@@ -71,6 +56,7 @@ class OracleJSDEvaluator(Evaluator):
 
 class CoT(Method):
     name = "cot"
+    config_class = CoTConfig
     identity_flags = ("mediator_embedding_dim", "mediator_hidden_dim")
 
     def __init__(self, task, config, steps_per_epoch):
@@ -79,10 +65,10 @@ class CoT(Method):
         self.mediator = Generator(task.spec.vocab_size, config.mediator_embedding_dim, config.mediator_hidden_dim,
                                   num_layers=1, dropout=config.mediator_dropout,
                                   name="mediator").build_variables()
-        self.generator_optimizer = adam(config.learning_rate, config.cot_beta1, config.cot_beta2)
-        self.mediator_optimizer = adam(config.mediator_learning_rate, config.cot_beta1, config.cot_beta2)
-        self.generator_optimizer.build(self.generator.trainable_variables)
-        self.mediator_optimizer.build(self.mediator.trainable_variables)
+        self.generator_optimizer = adam(config.learning_rate, config.cot_beta1, config.cot_beta2,
+                                        self.generator.trainable_variables)
+        self.mediator_optimizer = adam(config.mediator_learning_rate, config.cot_beta1, config.cot_beta2,
+                                       self.mediator.trainable_variables)
 
     def checkpoint_objects(self) -> dict:
         return {"generator": self.generator, "generator_optimizer": self.generator_optimizer,

@@ -19,37 +19,20 @@ WORKER have their own Adam optimizers, as in the authors' code. Evaluation also 
 from __future__ import annotations
 
 import tensorflow as tf
-from absl import flags
 
+from tfgan_text.config import LeakGANConfig
 from tfgan_text.errors import UsageError
 from tfgan_text.losses.leakgan import intrinsic_rewards, manager_loss, rescaled_activation
 from tfgan_text.losses.policy_gradient import reinforce_loss
 from tfgan_text.methods.adversarial import AdversarialMethod
 from tfgan_text.methods.base import Phase
-from tfgan_text.methods.seqgan import SeqGAN  # noqa: F401  (defines --rollout_num, used here too)
 from tfgan_text.models.leakgan_generator import LeakGANGenerator
 from tfgan_text.replicas import replica_rows, take_rows
 from tfgan_text.rollout import monte_carlo_rewards
 from tfgan_text.sampling import sample, sequence_mask, teacher_forcing_inputs, token_distribution, token_log_prob
-from tfgan_text.training.evaluation import Evaluator
-from tfgan_text.training.optimization import (adam, apply_gradients, global_concat, global_sum, on_replicas,
-                                              replica_mean)
-
-flags.DEFINE_integer("leakgan_goal_size", 16, "LeakGAN: k, the size of the goal embedding w_t.", lower_bound=1)
-flags.DEFINE_integer("leakgan_step_size", 4, "LeakGAN: c, the MANAGER's horizon (goals summed, feature "
-                     "difference f_{t+c} - f_t).", lower_bound=1)
-flags.DEFINE_float("leakgan_delta", 12.0, "LeakGAN: delta of the bootstrapped rescaled activation.", lower_bound=0.0)
-flags.DEFINE_float("leakgan_temperature", 1.0, "LeakGAN: sampling temperature of training (G's adversarial "
-                   "samples and roll-outs; log-probs use it too).", lower_bound=1e-3)
-flags.DEFINE_float("leakgan_eval_temperature", 1.0 / 1.5, "LeakGAN: the extra evaluation temperature "
-                   "(nll_oracle_eval_temperature); the authors' evaluation multiplies logits by 1.5.",
-                   lower_bound=1e-3)
-flags.DEFINE_integer("leakgan_mle_every", 15, "LeakGAN: one supervised epoch of G after every this many "
-                     "adversarial steps; 0: none.", lower_bound=0)
-flags.DEFINE_integer("leakgan_pretrain_cycles", 10, "LeakGAN: pre-training cycles of (D rounds, "
-                     "--pretrain_epochs / cycles epochs of G).", lower_bound=1)
-flags.DEFINE_integer("leakgan_pretrain_discriminator_rounds", 5, "LeakGAN: D rounds opening each pre-training "
-                     "cycle.", lower_bound=0)
+from tfgan_text.metrics.evaluators import Evaluator
+from tfgan_text.optimization import adam, apply_gradients
+from tfgan_text.replicas import global_concat, global_sum, on_replicas, replica_mean
 
 
 class LeakGANEvaluator(Evaluator):
@@ -75,6 +58,7 @@ class LeakGANEvaluator(Evaluator):
 
 class LeakGAN(AdversarialMethod):
     name = "leakgan"
+    config_class = LeakGANConfig
     identity_flags = AdversarialMethod.identity_flags + ("leakgan_goal_size", "leakgan_step_size")
 
     def __init__(self, task, config, steps_per_epoch):

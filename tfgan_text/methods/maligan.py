@@ -16,27 +16,21 @@ schedule) is `AdversarialMethod`'s.
 from __future__ import annotations
 
 import tensorflow as tf
-from absl import flags
 
+from tfgan_text.config import MaliGANConfig
 from tfgan_text.losses.discriminator import log_density_ratio
 from tfgan_text.losses.policy_gradient import maligan_weights, weighted_sequence_loss
 from tfgan_text.methods.adversarial import AdversarialMethod
+from tfgan_text.replicas import replica_rows, take_rows
 from tfgan_text.rollout import complete
 from tfgan_text.sampling import sample, sequence_log_probs
-from tfgan_text.replicas import replica_rows, take_rows
-from tfgan_text.training.optimization import apply_gradients, global_concat, global_sum
-
-flags.DEFINE_integer("maligan_prefix_decrement", 0, "MaliGAN: K of mixed MLE-Mali training (real prefixes of "
-                     "N tokens, N = T lowered by K per period); 0: plain MaliGAN on whole G samples.",
-                     lower_bound=0)
-flags.DEFINE_integer("maligan_decrement_every", 0, "MaliGAN mixed training: G steps between decrements of N; "
-                     "0: one epoch of the training data.", lower_bound=0)
-flags.DEFINE_integer("maligan_completions", 16, "MaliGAN mixed training: G completions per real prefix.",
-                     lower_bound=1)
+from tfgan_text.optimization import apply_gradients
+from tfgan_text.replicas import global_concat, global_sum
 
 
 class MaliGAN(AdversarialMethod):
     name = "maligan"
+    config_class = MaliGANConfig
 
     def generator_step(self, real_tokens: tf.Tensor, seed: tf.Tensor) -> dict:
         if self.config.maligan_prefix_decrement > 0:

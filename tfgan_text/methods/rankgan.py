@@ -18,25 +18,20 @@ features of its share of the D batch, so that C+, C- are the global batch's.
 from __future__ import annotations
 
 import tensorflow as tf
-from absl import flags
 
+from tfgan_text.config import RankGANConfig
 from tfgan_text.errors import UsageError
 from tfgan_text.losses.discriminator import REAL
-from tfgan_text.losses.ranking import ranker_accuracy, ranker_loss, rank_scores
+from tfgan_text.losses.ranking import rank_scores, ranker_accuracy, ranker_loss
 from tfgan_text.methods.seqgan import SeqGAN
 from tfgan_text.replicas import dropout_rows, num_replicas, replica_rows, take_rows
-from tfgan_text.training.optimization import apply_gradients, global_concat, global_sum
-
-flags.DEFINE_integer("rankgan_reference_size", 16, "RankGAN: |U|, real reference sentences per ranking.",
-                     lower_bound=1)
-flags.DEFINE_float("rankgan_gamma", 1.0, "RankGAN: gamma, the inverse temperature of the ranking softmax.",
-                   lower_bound=0.0)
-flags.DEFINE_integer("rankgan_generator_batch", 32, "RankGAN: sentences sampled per adversarial G step (at most "
-                     "--batch_size; the step's real batch is their comparison set C+).", lower_bound=1)
+from tfgan_text.optimization import apply_gradients
+from tfgan_text.replicas import global_concat, global_sum
 
 
 class RankGAN(SeqGAN):
     name = "rankgan"
+    config_class = RankGANConfig
 
     def __init__(self, task, config, steps_per_epoch):
         super().__init__(task, config, steps_per_epoch)

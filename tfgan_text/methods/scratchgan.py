@@ -16,8 +16,9 @@ ablates is a flag: --batch_size; --discriminator_l2 / --discriminator_dropout /
 from __future__ import annotations
 
 import tensorflow as tf
-from absl import flags, logging
+from absl import logging
 
+from tfgan_text.config import ScratchGANConfig
 from tfgan_text.data.word_vectors import read_word_vectors, task_words
 from tfgan_text.losses.discriminator import per_token_discriminator_loss
 from tfgan_text.losses.policy_gradient import (discounted_returns, discriminator_rewards, moving_average_baseline,
@@ -25,25 +26,13 @@ from tfgan_text.losses.policy_gradient import (discounted_returns, discriminator
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.models.scratchgan import RecurrentDiscriminator, ScratchGANGenerator
 from tfgan_text.sampling import sample, sequence_log_probs, sequence_mask
-from tfgan_text.training.optimization import adam, apply_gradients, global_sum, replica_seed
-
-flags.DEFINE_string("embeddings_file", "", "ScratchGAN: fixed pre-trained word vectors (GloVe text format, "
-                    "`word v1 ... vd` per line; make one with `python -m tfgan_text.glove`); empty: none.")
-flags.DEFINE_integer("discriminator_hidden_dim", 512, "ScratchGAN: LSTM size of the per-token discriminator.",
-                     lower_bound=1)
-flags.DEFINE_bool("discriminator_layer_norm", True, "ScratchGAN: layer-normalised LSTM in D (else a plain LSTM).")
-flags.DEFINE_bool("position_signal", True, "ScratchGAN: D reads an 8-d sinusoidal position signal.")
-flags.DEFINE_bool("dense_rewards", True, "ScratchGAN: a reward for every token (else one at the sequence's end).")
-flags.DEFINE_float("discount", 0.23, "ScratchGAN: discount gamma of the returns.", lower_bound=0.0, upper_bound=1.0)
-flags.DEFINE_bool("reinforce_baseline", True, "ScratchGAN: subtract a moving-average baseline from the returns.")
-flags.DEFINE_float("baseline_decay", 0.08, "ScratchGAN: lambda of b <- lambda b + (1 - lambda) mean(R).",
-                   lower_bound=0.0, upper_bound=1.0)
-flags.DEFINE_float("scratchgan_beta1", 0.5, "ScratchGAN: Adam beta_1 of G and D.", lower_bound=0.0,
-                   upper_bound=1.0)
+from tfgan_text.optimization import adam, apply_gradients
+from tfgan_text.replicas import global_sum, replica_seed
 
 
 class ScratchGAN(Method):
     name = "scratchgan"
+    config_class = ScratchGANConfig
     identity_flags = ("embeddings_file", "discriminator_embedding_dim", "discriminator_hidden_dim",
                       "discriminator_layer_norm", "position_signal")
 
@@ -64,10 +53,10 @@ class ScratchGAN(Method):
             spec.vocab_size, config.discriminator_embedding_dim, config.discriminator_hidden_dim, spec.max_length,
             pretrained, config.discriminator_dropout, config.discriminator_layer_norm,
             config.position_signal).build_variables()
-        self.generator_optimizer = adam(config.learning_rate, config.scratchgan_beta1)
-        self.discriminator_optimizer = adam(config.discriminator_learning_rate, config.scratchgan_beta1)
-        self.generator_optimizer.build(self.generator.trainable_variables)
-        self.discriminator_optimizer.build(self.discriminator.trainable_variables)
+        self.generator_optimizer = adam(config.learning_rate, config.scratchgan_beta1,
+                                        variables=self.generator.trainable_variables)
+        self.discriminator_optimizer = adam(config.discriminator_learning_rate, config.scratchgan_beta1,
+                                            variables=self.discriminator.trainable_variables)
         self.baseline = tf.Variable(0.0, trainable=False, name="reinforce_baseline",
                                     aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
 

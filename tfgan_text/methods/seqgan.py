@@ -17,29 +17,23 @@ D rounds and the schedule are those of `AdversarialMethod`.
 from __future__ import annotations
 
 import tensorflow as tf
-from absl import flags
 
+from tfgan_text.config import SeqGANConfig
 from tfgan_text.errors import UsageError
 from tfgan_text.losses.policy_gradient import reinforce_loss
 from tfgan_text.methods.adversarial import AdversarialMethod
 from tfgan_text.methods.base import Phase
-from tfgan_text.methods.mle import mle_train_step
+from tfgan_text.optimization import mle_train_step
 from tfgan_text.rollout import (copy_weights, monte_carlo_rewards, prefix_rewards, random_prefixes,
                                 update_rollout_policy)
 from tfgan_text.sampling import sample, sequence_log_probs, sequence_mask
-from tfgan_text.training.optimization import apply_gradients, global_sum
-
-flags.DEFINE_integer("rollout_num", 16, "SeqGAN-family: Monte Carlo completions per prefix.", lower_bound=1)
-flags.DEFINE_float("rollout_update_rate", 0.8, "SeqGAN-family: the roll-out policy keeps this share of its "
-                   "weights after each G step and takes the rest from G.", lower_bound=0.0, upper_bound=1.0)
-flags.DEFINE_enum("prefix_rewards", "monte_carlo", ["monte_carlo", "discriminator"], "SeqGAN: rewards of "
-                  "partial sequences by Monte Carlo roll-outs, or by a D trained on random prefixes.")
-flags.DEFINE_integer("teacher_forcing_steps", 0, "SeqGAN-family: MLE updates on the real batch after each "
-                     "adversarial G update (teacher-forcing interleave; 0: none).", lower_bound=0)
+from tfgan_text.optimization import apply_gradients
+from tfgan_text.replicas import global_sum
 
 
 class SeqGAN(AdversarialMethod):
     name = "seqgan"
+    config_class = SeqGANConfig
 
     def __init__(self, task, config, steps_per_epoch):
         super().__init__(task, config, steps_per_epoch)

@@ -18,79 +18,20 @@ pipeline (no second data stream); and `--steps` counts critic updates
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import tensorflow as tf
-from absl import flags
 
-from tfgan_text import replicas
+from tfgan_text.config import WGANGPConfig
+from tfgan_text.losses.wasserstein import critic_losses
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
 from tfgan_text.metrics.ngram_jsd import ngram_jsd
-from tfgan_text.models.convolutional import ConvGenerator, Critic
-from tfgan_text.sampling import SequenceSpec, token_distribution
-from tfgan_text.training.optimization import adam, apply_gradients, global_sum, on_replicas, replica_mean
-
-flags.DEFINE_integer("wgan_dim", 512, "WGAN-GP: channels of generator and critic convolutions.", lower_bound=1)
-flags.DEFINE_integer("wgan_noise_dim", 128, "WGAN-GP: size of the generator's noise z.", lower_bound=1)
-flags.DEFINE_integer("wgan_residual_blocks", 5, "WGAN-GP: residual blocks in generator and critic.",
-                     lower_bound=0)
-flags.DEFINE_integer("critic_steps", 10, "WGAN-GP: critic updates per generator update.", lower_bound=1)
-flags.DEFINE_float("gp_weight", 10.0, "WGAN-GP: gradient penalty weight lambda.", lower_bound=0.0)
-flags.DEFINE_float("wgan_beta1", 0.5, "WGAN-GP: Adam beta_1 of generator and critic.", lower_bound=0.0,
-                   upper_bound=1.0)
-flags.DEFINE_float("wgan_beta2", 0.9, "WGAN-GP: Adam beta_2 of generator and critic.", lower_bound=0.0,
-                   upper_bound=1.0)
-flags.DEFINE_enum("wgan_readout", "argmax", ["argmax", "sample"],
-                  "WGAN-GP: how text is read from the per-position softmax.")
+from tfgan_text.models.convolutional import ConvGenerator, Critic, generated_distributions, read_out
+from tfgan_text.optimization import adam, apply_gradients
+from tfgan_text.replicas import global_sum, on_replicas, replica_mean
+from tfgan_text.sampling import SequenceSpec
 
 NGRAM_ORDERS = (1, 2, 3, 4)
-
-
-def output_spec(spec: SequenceSpec) -> SequenceSpec:
-    """The generator's output distribution: pad stays allowed (real one-hot rows hold pad after eos)."""
-    return dataclasses.replace(spec, banned_ids=tuple(i for i in spec.banned_ids if i != spec.pad_id))
-
-
-def generated_distributions(generator: ConvGenerator, noise: tf.Tensor, spec: SequenceSpec) -> tf.Tensor:
-    """softmax rows [B, T, V] of the generator, through the project's one token distribution."""
-    return token_distribution(generator(noise), output_spec(spec)).probs_parameter()
-
-
-def gradient_penalty(critic, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
-    """(||d C(x_hat) / d x_hat||_2 - 1)^2 per sequence [B], x_hat = real + alpha (fake - real), alpha ~ U[0, 1]."""
-    alpha = replicas.uniform([tf.shape(real)[0], 1, 1], seed)  # per example: the same under any strategy
-    x_hat = real + alpha * (fake - real)
-    with tf.GradientTape() as tape:
-        tape.watch(x_hat)
-        values = critic(x_hat)
-    gradients = tape.gradient(values, x_hat)
-    norms = tf.sqrt(tf.reduce_sum(tf.square(gradients), axis=[1, 2]) + 1e-12)
-    return tf.square(norms - 1.0)
-
-
-def critic_losses(critic, real: tf.Tensor, fake: tf.Tensor, seed: tf.Tensor, gp_weight: float) -> dict:
-    """Per-sequence terms [B]: `loss` = C(fake) - C(real) + gp_weight * penalty, and its parts."""
-    real_values, fake_values = critic(real), critic(fake)
-    penalty = gradient_penalty(critic, real, fake, seed)
-    return {"loss": fake_values - real_values + gp_weight * penalty, "real": real_values, "fake": fake_values,
-            "penalty": penalty}
-
-
-def read_out(logits: tf.Tensor, spec: SequenceSpec, mode: str = "argmax", seed: tf.Tensor | None = None) -> tf.Tensor:
-    """Token ids [B, T] from per-position logits: argmax or a sample; with an end token, a sentence
-    ends at its first eos or pad (written as eos) and is padded after it, like the real data."""
-    distribution = token_distribution(logits, output_spec(spec))
-    if mode == "argmax":
-        tokens = tf.argmax(distribution.logits_parameter(), axis=-1, output_type=tf.int32)
-    else:
-        tokens = tf.cast(distribution.sample(seed=tf.cast(seed, tf.int32)), tf.int32)
-    if spec.eos_id is None:
-        return tokens
-    ends = tf.logical_or(tf.equal(tokens, spec.eos_id), tf.equal(tokens, spec.pad_id))
-    ended_before = tf.cumsum(tf.cast(ends, tf.int32), axis=1, exclusive=True) > 0
-    return tf.where(ended_before, spec.pad_id, tf.where(ends, spec.eos_id, tokens))
 
 
 def sentences(tokens: np.ndarray, spec: SequenceSpec) -> list[np.ndarray]:
@@ -157,6 +98,7 @@ class WGANEvaluator:
 
 class WGANGP(Method):
     name = "wgan_gp"
+    config_class = WGANGPConfig
     identity_flags = ("wgan_dim", "wgan_noise_dim", "wgan_residual_blocks")
 
     def __init__(self, task, config, steps_per_epoch):
@@ -166,10 +108,10 @@ class WGANGP(Method):
                                        config.wgan_residual_blocks).build_variables()
         self.critic = Critic(spec.vocab_size, spec.max_length, config.wgan_dim,
                              config.wgan_residual_blocks).build_variables()
-        self.generator_optimizer = adam(config.learning_rate, config.wgan_beta1, config.wgan_beta2)
-        self.critic_optimizer = adam(config.learning_rate, config.wgan_beta1, config.wgan_beta2)
-        self.generator_optimizer.build(self.generator.trainable_variables)
-        self.critic_optimizer.build(self.critic.trainable_variables)
+        self.generator_optimizer = adam(config.learning_rate, config.wgan_beta1, config.wgan_beta2,
+                                        self.generator.trainable_variables)
+        self.critic_optimizer = adam(config.learning_rate, config.wgan_beta1, config.wgan_beta2,
+                                     self.critic.trainable_variables)
 
     def checkpoint_objects(self) -> dict:
         return {"generator": self.generator, "generator_optimizer": self.generator_optimizer,

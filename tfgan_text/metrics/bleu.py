@@ -38,7 +38,7 @@ _EPSILON = 0.1
 DEFAULT_ORDERS: tuple[int, ...] = (2, 3, 4, 5)
 
 
-def _as_sentences(sentences: Iterable[Sequence[str]], what: str) -> list[Sequence[str]]:
+def as_sentences(sentences: Iterable[Sequence[str]], what: str) -> list[Sequence[str]]:
     if isinstance(sentences, (str, bytes)):
         raise TypeError(f"{what} must be a sequence of token sequences, not a string")
     sentences = list(sentences)
@@ -119,7 +119,7 @@ class BleuScorer:
     def __init__(self, references: Sequence[Sequence[str]], max_n: int = 5):
         if isinstance(max_n, bool) or not isinstance(max_n, (int, np.integer)) or max_n < 1:
             raise ValueError(f"max_n must be a positive integer, got {max_n!r}")
-        references = _as_sentences(references, "references")
+        references = as_sentences(references, "references")
         if not references:
             raise ValueError("the reference set is empty: BLEU needs at least one reference sentence")
         self.max_n = int(max_n)
@@ -189,7 +189,7 @@ class BleuScorer:
     # ---- hypotheses against the full reference set -------------------------------------
 
     def _counts(self, hypotheses: Sequence[Sequence[str]], max_order: int):
-        hypotheses = _as_sentences(hypotheses, "hypotheses")
+        hypotheses = as_sentences(hypotheses, "hypotheses")
         if not hypotheses:
             raise ValueError("no hypotheses to score")
         get = self._vocab.get
@@ -306,7 +306,7 @@ def self_bleu(sentences: Sequence[Sequence[str]],
               orders: Iterable[int] = DEFAULT_ORDERS) -> dict[int, float]:
     """{n: Self-BLEU-n}: each sentence against all the other sentences (leave-one-out), averaged."""
     orders = _check_orders(orders)
-    sentences = _as_sentences(sentences, "sentences")
+    sentences = as_sentences(sentences, "sentences")
     if len(sentences) < 2:
         raise ValueError(f"Self-BLEU needs at least 2 sentences, got {len(sentences)}")
     return BleuScorer(sentences, max_n=max(orders)).leave_one_out_scores(orders)

@@ -31,7 +31,7 @@ import math
 import sys
 from typing import Hashable, Iterator, Sequence
 
-from tfgan_text.metrics.bleu import _as_sentences
+from tfgan_text.metrics.bleu import as_sentences
 
 __all__ = ["corpus_bleu"]
 
@@ -58,7 +58,7 @@ def corpus_bleu(hypotheses: Sequence[Sequence[Hashable]], references: Sequence[S
     """
     if isinstance(max_n, bool) or not isinstance(max_n, int) or max_n < 1:
         raise ValueError(f"max_n must be a positive integer, got {max_n!r}")
-    hypotheses = _as_sentences(hypotheses, "hypotheses")
+    hypotheses = as_sentences(hypotheses, "hypotheses")
     if isinstance(references, (str, bytes)):
         raise TypeError("references must be one list of reference sentences per hypothesis, not a string")
     references = list(references)
@@ -72,7 +72,7 @@ def corpus_bleu(hypotheses: Sequence[Sequence[Hashable]], references: Sequence[S
     denominators = [0] * (max_n + 1)
     hypothesis_total = reference_total = 0
     for index, (hypothesis, refs) in enumerate(zip(hypotheses, references)):
-        refs = _as_sentences(refs, f"references of hypothesis {index}")
+        refs = as_sentences(refs, f"references of hypothesis {index}")
         if not refs:
             raise ValueError(f"hypothesis {index} has no reference sentence")
         hypothesis = tuple(hypothesis)

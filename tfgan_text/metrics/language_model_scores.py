@@ -18,11 +18,11 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_text.data.pipeline import training_batches
-from tfgan_text.methods.mle import mle_loss
+from tfgan_text.losses.likelihood import mle_loss
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
 from tfgan_text.models.generator import Generator
 from tfgan_text.sampling import SequenceSpec
-from tfgan_text.training.optimization import adam, apply_gradients
+from tfgan_text.optimization import adam, apply_gradients
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,10 +8,13 @@ so the generator's output stays continuous and differentiable.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import tensorflow as tf
 
 from tfgan_text import replicas
+from tfgan_text.sampling import SequenceSpec, token_distribution
 
 
 class ResidualBlock(keras.layers.Layer):
@@ -73,3 +76,29 @@ class Critic(keras.Model):
     def build_variables(self) -> "Critic":
         self(tf.zeros([1, self.length, self.vocab_size]))
         return self
+
+
+# --- reading text out of the per-position softmax (training, evaluation and export alike) ---------------
+def output_spec(spec: SequenceSpec) -> SequenceSpec:
+    """The generator's output distribution: pad stays allowed (real one-hot rows hold pad after eos)."""
+    return dataclasses.replace(spec, banned_ids=tuple(i for i in spec.banned_ids if i != spec.pad_id))
+
+
+def generated_distributions(generator: ConvGenerator, noise: tf.Tensor, spec: SequenceSpec) -> tf.Tensor:
+    """softmax rows [B, T, V] of the generator, through the project's one token distribution."""
+    return token_distribution(generator(noise), output_spec(spec)).probs_parameter()
+
+
+def read_out(logits: tf.Tensor, spec: SequenceSpec, mode: str = "argmax", seed: tf.Tensor | None = None) -> tf.Tensor:
+    """Token ids [B, T] from per-position logits: argmax or a sample; with an end token, a sentence
+    ends at its first eos or pad (written as eos) and is padded after it, like the real data."""
+    distribution = token_distribution(logits, output_spec(spec))
+    if mode == "argmax":
+        tokens = tf.argmax(distribution.logits_parameter(), axis=-1, output_type=tf.int32)
+    else:
+        tokens = tf.cast(distribution.sample(seed=tf.cast(seed, tf.int32)), tf.int32)
+    if spec.eos_id is None:
+        return tokens
+    ends = tf.logical_or(tf.equal(tokens, spec.eos_id), tf.equal(tokens, spec.pad_id))
+    ended_before = tf.cumsum(tf.cast(ends, tf.int32), axis=1, exclusive=True) > 0
+    return tf.where(ended_before, spec.pad_id, tf.where(ends, spec.eos_id, tokens))

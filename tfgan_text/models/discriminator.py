@@ -12,10 +12,7 @@ import keras
 import tensorflow as tf
 
 from tfgan_text import replicas
-
-# SeqGAN's filter table (Yu et al. 2017, the released code).
-SEQGAN_FILTER_WIDTHS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
-SEQGAN_NUM_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
+from tfgan_text.config import SEQGAN_FILTER_WIDTHS, SEQGAN_NUM_FILTERS  # SeqGAN's filter table
 
 
 class Highway(keras.layers.Layer):

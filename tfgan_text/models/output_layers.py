@@ -327,10 +327,9 @@ def output_loss(spec: OutputLayerSpec, vocab_size: int) -> OutputLoss | None:
 
 
 def output_layer_spec(config, task) -> OutputLayerSpec:
-    """The --output_layer flags of `config` (absent flags: the full softmax), with `task`'s training counts."""
-    kind = getattr(config, "output_layer", "full")
-    spec = OutputLayerSpec(kind, getattr(config, "num_sampled", 1024), getattr(config, "sampling_proposal", "unigram"),
-                           num_classes=getattr(config, "hierarchical_classes", 0))
+    """The output layer of a `GeneratorConfig`, with `task`'s training counts."""
+    kind = config.output_layer
+    spec = OutputLayerSpec(kind, config.num_sampled, config.sampling_proposal, num_classes=config.hierarchical_classes)
     if kind in SAMPLED_OUTPUT_LAYERS and spec.proposal == "unigram" or kind == "hierarchical_softmax":
         counts = token_counts(task.train_targets, task.spec.vocab_size, task.spec.eos_id)
         spec = dataclasses.replace(spec, word_counts=counts)

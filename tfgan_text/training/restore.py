@@ -9,16 +9,21 @@ import json
 import os
 
 import tensorflow as tf
-from absl import flags
 
+from tfgan_text.config import ConfigError, MethodConfig
+from tfgan_text.data.build import build_task
+from tfgan_text.data.tasks import Task
 from tfgan_text.errors import UsageError
+from tfgan_text.methods import METHODS
+from tfgan_text.training.run_dir import RunDirectory
 
 
 @dataclasses.dataclass
 class LoadedRun:
     run_dir: str
-    config: object  # the run's training flags
-    task: object  # tfgan_text.data.tasks.Task
+    method: str
+    config: MethodConfig  # the run's typed config (from its config.json)
+    task: Task
     generator: object
     checkpoint: str
     step: int
@@ -27,15 +32,11 @@ class LoadedRun:
 def load_run(checkpoint_dir: str, flag: str = "--checkpoint_dir", full_task: bool = True, log=print) -> LoadedRun:
     """The latest checkpoint's generator with the task it was trained on.
 
-    The task comes from the run's flags.cfg (a corpus task with the saved vocabulary, so ids
-    mean what they meant in training) and is checked against run.json; the method is rebuilt
-    through the METHODS registry and restored in the trainer's exact layout. `full_task=False`
-    skips sampling the oracle's data sets (serving needs only the oracle's shape).
+    The task comes from the run's config.json (flags.cfg for runs made before it; a corpus task with
+    the saved vocabulary, so ids mean what they meant in training) and is checked against run.json;
+    the method is rebuilt through the METHODS registry and restored in the trainer's exact layout.
+    `full_task=False` skips sampling the oracle's data sets (serving needs only the oracle's shape).
     """
-    from tfgan_text import main
-    from tfgan_text.methods import METHODS
-    from tfgan_text.training.run_dir import RunDirectory
-
     where = f"{flag}={checkpoint_dir}"
     if not os.path.isdir(checkpoint_dir):
         raise UsageError(f"{where}: no such directory")
@@ -45,39 +46,44 @@ def load_run(checkpoint_dir: str, flag: str = "--checkpoint_dir", full_task: boo
     checkpoint = run_dir.latest_checkpoint()
     if checkpoint is None:
         raise UsageError(f"{where}: no checkpoint (ckpt-N) in {run_dir.checkpoints}")
-    for path in (run_dir.flags, run_dir.identity):
-        if not os.path.exists(path):
-            raise UsageError(f"{where}: {path} is missing (not a tfgan_text run directory?)")
-    with open(run_dir.flags, encoding="utf-8") as f:
-        config = main.parse_flags(["tfgan-text"] + _known_flag_lines(f.read()))
-    if config.method not in METHODS:
-        raise UsageError(f"{where}: trained with --method={config.method}, which this installation lacks")
+    if not os.path.exists(run_dir.identity):
+        raise UsageError(f"{where}: {run_dir.identity} is missing (not a tfgan_text run directory?)")
+    try:
+        method, values, source = run_dir.saved_config()
+    except UsageError as e:
+        raise UsageError(f"{where}: {str(e).split(': ', 1)[-1]}") from None
+    if method not in METHODS:
+        raise UsageError(f"{where}: trained with --method={method}, which this installation lacks")
+    try:
+        config = METHODS[method].config_class.from_dict(values, source=source)
+    except ConfigError as e:
+        raise UsageError(f"{where}: {e}") from None
     if not full_task:
-        config.oracle_num_train = config.oracle_num_test = 1
+        config = config.replace(oracle_num_train=1, oracle_num_test=1)
     vocabulary = run_dir.saved_vocabulary()
     if config.train_data and vocabulary is None:
         raise UsageError(f"{where}: {run_dir.vocabulary} is missing (a corpus run saves its vocabulary)")
     try:
-        task = main.build_task(config, vocabulary=vocabulary, log=lambda message: None)
+        task = build_task(config, vocabulary=vocabulary, log=lambda message: None, seed=config.seed)
     except UsageError as e:  # e.g. a corpus given by a relative path, from another working directory
-        raise UsageError(f"{where}: rebuilding the run's task from {run_dir.flags}: {e}") from None
+        raise UsageError(f"{where}: rebuilding the run's task from {source}: {e}") from None
     with open(run_dir.identity, encoding="utf-8") as f:
         identity = json.load(f)
     for key, value in (("vocab_size", task.spec.vocab_size), ("sequence_length", task.spec.max_length)):
         if identity.get(key) != value:
-            raise UsageError(f"{where}: the task rebuilt from {run_dir.flags} has {key} {value}, but the run "
+            raise UsageError(f"{where}: the task rebuilt from {source} has {key} {value}, but the run "
                              f"was trained with {identity.get(key)} (did its data change?)")
-    method = METHODS[config.method](task, config, 1)
+    built = METHODS[method](task, config, 1)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
-    objects = tf.train.Checkpoint(step=step, **method.checkpoint_objects())
+    objects = tf.train.Checkpoint(step=step, **built.checkpoint_objects())
     try:
         objects.restore(checkpoint).assert_existing_objects_matched()
     except (AssertionError, ValueError, tf.errors.OpError) as e:
         raise UsageError(f"{where}: {checkpoint} does not hold this run's models "
                          f"({' '.join(str(e).split())[:160]})") from None
-    _check_restored(objects, method.generator, checkpoint, where)
-    log(f"restored the generator of {checkpoint} (method {config.method}, step {int(step.numpy())})")
-    return LoadedRun(run_dir.logdir, config, task, method.generator, checkpoint, int(step.numpy()))
+    _check_restored(objects, built.generator, checkpoint, where)
+    log(f"restored the generator of {checkpoint} (method {method}, step {int(step.numpy())})")
+    return LoadedRun(run_dir.logdir, method, config, task, built.generator, checkpoint, int(step.numpy()))
 
 
 def _check_restored(objects: tf.train.Checkpoint, generator, checkpoint: str, where: str) -> None:
@@ -89,18 +95,3 @@ def _check_restored(objects: tf.train.Checkpoint, generator, checkpoint: str, wh
     if missing:
         raise UsageError(f"{where}: {checkpoint} does not hold the generator weights {', '.join(missing)}")
 
-
-def _known_flag_lines(text: str) -> list[str]:
-    """The lines of a flags.cfg that the training command defines (absl/TF/test-runner flags dropped)."""
-    import tfgan_text.main  # noqa: F401  (defines the generic flags)
-    import tfgan_text.methods  # noqa: F401  (defines the methods' and evaluation's flags)
-
-    kept = []
-    for line in text.splitlines():
-        line = line.strip()
-        name = line[2:].split("=", 1)[0]
-        if not line.startswith("--") or name in ("flagfile", "logdir", "resume"):
-            continue
-        if name in flags.FLAGS or (name.startswith("no") and name[2:] in flags.FLAGS):
-            kept.append(line)
-    return kept

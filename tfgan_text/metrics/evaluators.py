@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import numpy as np
 import tensorflow as tf
-from absl import flags
 
 from tfgan_text.data.tasks import Task
 from tfgan_text.metrics.bleu import BleuScorer, self_bleu
@@ -11,19 +10,14 @@ from tfgan_text.metrics.corpus_bleu import corpus_bleu
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
 from tfgan_text.sampling import Sampler, sample, sequence_log_probs, sequence_mask
 
-flags.DEFINE_bool("eval_bleu", False, "Corpus tasks: at every evaluation also BLEU-2..5 of the samples against "
-                  "every test sentence and their leave-one-out Self-BLEU-2..5.")
-
 
 class Evaluator:
     """Samples the generator once and computes the task's likelihood metrics."""
 
     def __init__(self, task: Task, generator, num_samples: int, temperature: float = 1.0,
-                 eval_bleu: bool | None = None):
-        """`eval_bleu` None: the --eval_bleu flag decides (False when flags are not parsed)."""
+                 eval_bleu: bool = False):
+        """`eval_bleu`: also BLEU-2..5 against the test split and Self-BLEU-2..5 (corpus tasks)."""
         self.task, self.num_samples, self.temperature = task, num_samples, temperature
-        if eval_bleu is None:
-            eval_bleu = flags.FLAGS.is_parsed() and flags.FLAGS.eval_bleu
         self.bleu = None  # references indexed once: the test split, in the vocabulary's word tokens
         if eval_bleu and task.vocabulary is not None:
             self.bleu = BleuScorer([task.vocabulary.decode(row) for row in task.test], max_n=5)

@@ -1,0 +1,175 @@
+"""What the training loop does around its steps, one action each (Orbit's pattern): stop on divergence,
+show progress, write summaries, checkpoint, evaluate. The loop calls `after_step` after every step,
+in the order the actions are given, and `at_end` once when the phases are done or a stop was asked."""
+from __future__ import annotations
+
+import dataclasses
+import math
+import signal
+import sys
+import threading
+import time
+from typing import Callable, Protocol
+
+import tensorflow as tf
+from tqdm import tqdm
+
+from tfgan_text.errors import TrainingDiverged
+from tfgan_text.training.run_dir import RunDirectory
+
+
+@dataclasses.dataclass(frozen=True)
+class StepResult:
+    step: int  # the global step count after this step
+    phase: str
+    values: dict[str, float]  # the phase step's scalars
+    total_steps: int
+
+
+class Action(Protocol):
+    def after_step(self, result: StepResult) -> None: ...
+
+    def at_end(self, step: int) -> None: ...
+
+
+class DivergenceGuard:
+    """Raises TrainingDiverged on a non-finite scalar, before anything of that step is saved."""
+
+    def __init__(self, manager: tf.train.CheckpointManager | None):
+        self.manager = manager
+
+    def after_step(self, result: StepResult) -> None:
+        bad = {name: value for name, value in result.values.items() if not math.isfinite(value)}
+        if bad:
+            last = (self.manager and self.manager.latest_checkpoint) or "none (no checkpoint was written)"
+            raise TrainingDiverged(f"training diverged at step {result.step} of phase {result.phase} "
+                                   f"({', '.join(f'{k}={v}' for k, v in bad.items())}); stopped without saving; "
+                                   f"last good checkpoint: {last}")
+
+    def at_end(self, step: int) -> None:
+        pass
+
+
+class ProgressBar:
+    """A tqdm bar on stderr: the phase's name and its loss (or its first scalar)."""
+
+    def __init__(self, total_steps: int, start: int):
+        self.bar = tqdm(total=total_steps, initial=start, unit="step", dynamic_ncols=True,
+                        mininterval=0.5 if sys.stderr.isatty() else 30, file=sys.stderr)
+        self.phase = None
+
+    def after_step(self, result: StepResult) -> None:
+        if result.phase != self.phase:
+            self.phase = result.phase
+            self.bar.set_description(result.phase)
+        self.bar.update(1)
+        shown = "loss" if "loss" in result.values else next(iter(result.values), None)  # phases name their own
+        if shown is not None:
+            self.bar.set_postfix({shown: f"{result.values[shown]:.4f}"}, refresh=False)
+
+    def at_end(self, step: int) -> None:
+        self.bar.close()
+
+
+class Summaries:
+    """Every `every` steps, the phase's scalars (as `<phase>/<name>`) and the learning rate."""
+
+    def __init__(self, writer, every: int, learning_rate: float):
+        self.writer, self.every, self.learning_rate = writer, every, learning_rate
+
+    def after_step(self, result: StepResult) -> None:
+        if result.step % self.every == 0:
+            with self.writer.as_default(step=result.step):
+                for name, value in result.values.items():
+                    tf.summary.scalar(f"{result.phase}/{name}", value)
+                tf.summary.scalar("learning_rate", self.learning_rate)
+
+    def at_end(self, step: int) -> None:
+        self.writer.flush()
+
+
+class Checkpointer:
+    """Saves every `every` steps, and at the end unless that step is saved already."""
+
+    def __init__(self, manager: tf.train.CheckpointManager, every: int):
+        self.manager, self.every = manager, every
+
+    def after_step(self, result: StepResult) -> None:
+        if result.step % self.every == 0:
+            self.manager.save(checkpoint_number=result.step)
+
+    def at_end(self, step: int) -> None:
+        if self.manager.latest_checkpoint != f"{self.manager.directory}/ckpt-{step}":
+            self.manager.save(checkpoint_number=step)
+
+
+class Evaluation:
+    """Every `every` steps and once at the end (the full report): the evaluator's metrics, written to the
+    console, TensorBoard, the samples file, and `history` (one dict per evaluation)."""
+
+    def __init__(self, evaluator, writer, every: int, seed: int, run_dir: RunDirectory | None,
+                 samples_to_write: int, log: Callable[[str], None]):
+        self.evaluator, self.writer, self.every, self.seed = evaluator, writer, every, seed
+        self.run_dir, self.samples_to_write, self.log = run_dir, samples_to_write, log
+        self.history: list[dict[str, float]] = []
+
+    def after_step(self, result: StepResult) -> None:
+        if result.step % self.every == 0 and result.step < result.total_steps:
+            self.evaluate(result.step)
+
+    def at_end(self, step: int) -> None:
+        metrics, path = self.evaluate(step)
+        described = self.evaluator.describe()
+        self.log("final metrics:")
+        for name, value in metrics.items():
+            self.log(f"  {name.replace('_', '-').upper()}: {value:.4f}  ({described[name]})")
+        if path:
+            self.log(f"samples: {path}")
+
+    def evaluate(self, step: int) -> tuple[dict[str, float], str | None]:
+        started = time.time()
+        metrics, texts = self.evaluator(evaluation_seed(self.seed, step))
+        self.history.append({"step": step, **metrics})
+        path = self.run_dir.write_samples(step, texts[: self.samples_to_write]) if self.run_dir else None
+        with self.writer.as_default(step=step):
+            for name, value in metrics.items():
+                tf.summary.scalar(name, value)
+            tf.summary.text("samples", "\n\n".join(f"{i + 1}. `{t}`" for i, t in enumerate(texts[:8])))
+        self.writer.flush()
+        shown = ", ".join(f"{name} {value:.4f}" for name, value in metrics.items())
+        self.log(f"step {step}: {shown} ({time.time() - started:.1f}s)")
+        return metrics, path
+
+
+class StopSignal:
+    """SIGINT/SIGTERM ask the loop to stop after the current step (it checkpoints, then evaluates)."""
+
+    def __init__(self):
+        self.received: int | None = None
+        self.previous: dict = {}
+
+    def __enter__(self) -> "StopSignal":
+        if threading.current_thread() is threading.main_thread():  # only it may set handlers (not a notebook's)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self.previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum, frame) -> None:
+        self.received = signum
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.received).name
+
+
+def step_seed(seed: int, step: int) -> tf.Tensor:
+    """The stateless seed of training step `step`: every draw of a step is a function of (seed, step)."""
+    return tf.random.experimental.stateless_fold_in(tf.constant([seed, 0], tf.int32), step)
+
+
+def evaluation_seed(seed: int, step: int) -> tf.Tensor:
+    return tf.random.experimental.stateless_fold_in(tf.constant([seed, 1], tf.int32), step)
