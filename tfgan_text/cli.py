@@ -48,26 +48,28 @@ def define_config_flags(flag_values: flags.FlagValues, classes: Iterable[type[Co
             flags.DEFINE_list(default=[str(v) for v in field.default], **common)
 
 
+def field_value(flag_values: flags.FlagValues, name: str) -> Any:
+    """The parsed flag `name` as its config field's type (a list flag as a tuple of integers)."""
+    value = flag_values[name].value
+    if not isinstance(value, list):
+        return value
+    try:
+        return tuple(int(v) for v in value)
+    except ValueError:
+        raise UsageError(f"--{name}={','.join(value)}: expected comma-separated integers") from None
+
+
 def config_from_flags(flag_values: flags.FlagValues, cls: type[Component]) -> Component:
     """`cls` made from the parsed flags of its fields (a bad value names its flag)."""
-    values: dict[str, Any] = {}
-    for field in dataclasses.fields(cls):
-        value = flag_values[field.name].value
-        if isinstance(value, list):
-            try:
-                value = tuple(int(v) for v in value)
-            except ValueError:
-                raise UsageError(f"--{field.name}={','.join(value)}: expected comma-separated integers") from None
-        values[field.name] = value
     try:
-        return cls(**values)
+        return cls(**{field.name: field_value(flag_values, field.name) for field in dataclasses.fields(cls)})
     except ConfigError as e:
         raise UsageError(f"--{e}") from None
 
 
-def explicit_flags(flag_values: flags.FlagValues) -> dict[str, Any]:
-    """The flags set by the command line or a flagfile, with their values."""
-    return {name: flag_values[name].value for name in flag_values if flag_values[name].present}
+def explicit_fields(flag_values: flags.FlagValues, cls: type[Component]) -> dict[str, Any]:
+    """The fields of `cls` set by the command line or a flagfile, with their typed values."""
+    return {f.name: field_value(flag_values, f.name) for f in dataclasses.fields(cls) if flag_values[f.name].present}
 
 
 def with_default_preset(argv: list[str], default_method: str = "mle") -> list[str]:

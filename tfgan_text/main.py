@@ -15,7 +15,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from absl import flags  # noqa: E402
 
-from tfgan_text.cli import (config_from_flags, define_config_flags, explicit_flags, parse,  # noqa: E402
+from tfgan_text.cli import (config_from_flags, define_config_flags, explicit_fields, parse,  # noqa: E402
                             run_command, with_default_preset)
 from tfgan_text.config import ConfigError, RunOptions, training_config_classes  # noqa: E402
 from tfgan_text.errors import UsageError  # noqa: E402
@@ -47,11 +47,8 @@ def resumed_config(options: RunOptions):
         raise UsageError(f"--method={options.method}: the run in --logdir={options.logdir} was trained with "
                          f"--method={method}")
     config_class = get_method(method).config_class
-    names = {f.name for f in config_class.fields()}
-    given = {name: tuple(int(v) for v in value) if isinstance(value, list) else value
-             for name, value in explicit_flags(FLAGS).items() if name in names}
     try:
-        return method, config_class.from_dict(values, source=source).replace(**given)
+        return method, config_class.from_dict(values, source=source).replace(**explicit_fields(FLAGS, config_class))
     except ConfigError as e:
         raise UsageError(f"--logdir={options.logdir}: {e}") from None
 
