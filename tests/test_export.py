@@ -295,3 +295,20 @@ def test_wgan_gp_export_serves_the_training_read_out_and_no_score(wgan_run, tmp_
     served = module.generate(tf.constant(5), tf.constant(0.3), tf.constant(3))
     expected = WGANEvaluator(task, generator, 5, "argmax").generate(5, tf.constant([3, 0]))
     np.testing.assert_array_equal(served["token_ids"].numpy(), expected)
+
+
+def test_score_accepts_every_text_serving_default_emits_and_gives_its_log_prob(corpus_run):
+    """A sample that reaches the length limit has T tokens and no end token; `score` takes it (it refused
+    such texts, allowing T - 1) and gives the log-probability it was generated with."""
+    loaded = load_run(corpus_run[0], log=lambda message: None)
+    module = serving.ServingModule(loaded.generator, loaded.task)
+    spec = loaded.task.spec
+    generated = module.generate(tf.constant(300), tf.constant(4.0), tf.constant(5))  # hot: many run to the limit
+    full = generated["lengths"].numpy() == spec.max_length
+    assert full.any() and (~full).any()
+    scored = module.score(generated["texts"])
+    np.testing.assert_array_equal(scored["lengths"].numpy(), generated["lengths"].numpy())
+    # score is at temperature 1; the samples' log_prob at 4: compare with a temperature-1 generation instead.
+    cold = module.generate(tf.constant(300), tf.constant(1.0), tf.constant(5))
+    np.testing.assert_allclose(module.score(cold["texts"])["log_likelihood"].numpy(), cold["log_prob"].numpy(),
+                               rtol=1e-4, atol=1e-4)

@@ -1,5 +1,5 @@
-"""The library's verbs: `train` a method from its config, then `sample`, `evaluate`, `export_generator`,
-`load_run`. The command-line tools are thin wrappers over these."""
+"""The library's verbs: `train` a method from its config, `sample` and `evaluate_run` (beside
+`load_run` and `export_generator`, re-exported by the package). The command-line tools wrap these."""
 from __future__ import annotations
 
 import os
@@ -13,6 +13,7 @@ from tfgan_text.data.tasks import Task
 from tfgan_text.errors import UsageError
 from tfgan_text.methods import CONDITIONAL_METHODS, get_method
 from tfgan_text.methods.base import Method
+from tfgan_text.training.memory import check_step_fits
 from tfgan_text.training.run_dir import RunDirectory, model_identity
 from tfgan_text.training.trainer import Trainer, is_chief, make_strategy
 
@@ -54,6 +55,7 @@ def train(method: str | type[Method], config: MethodConfig | None = None, *, tas
         raise UsageError("--resume needs --logdir (the run to continue)")
     run_dir = RunDirectory(logdir) if logdir else None
     task = task or build_task(config, log=log, seed=config.seed)
+    check_step_fits(method_class, config, task.spec)
     identity = model_identity(method_class.name, config, task, method_class.identity_flags)
     if resume:
         run_dir.check_resumable(identity)  # every worker restores from the chief's run directory
@@ -86,21 +88,22 @@ def sample(generator, task: Task, num_samples: int = 10, temperature: float = 1.
 
 
 def evaluate_run(run: LoadedRun | str, metrics: tuple[str, ...] = (), num_samples: int = 10000,
-             temperature: float = 1.0, seed: int = 0, log: Callable[[str], None] = print) -> dict[str, float]:
+                 temperature: float = 1.0, seed: int = 0, log: Callable[[str], None] = print) -> dict[str, float]:
     """The metrics of a trained run (a run directory or a `load_run` result); `metrics` empty: all
     that apply to its task and need nothing optional (nll, bleu, self_bleu, jsd). (Not `evaluate`: that
     name is the command-line module `python -m tfgan_text.evaluate`.)"""
-    from tfgan_text.evaluation import choose_metrics, evaluate as evaluate_run
+    from tfgan_text.evaluation import choose_metrics, evaluate
     from tfgan_text.metrics.language_model_scores import LanguageModelConfig
     from tfgan_text.training.restore import load_run
 
     run = load_run(run, flag="run", log=log) if isinstance(run, str) else run
     chosen = choose_metrics(list(metrics), run.task) if metrics else [
         name for name in choose_metrics([], run.task) if name not in ("fed", "lm")]
-    values, _ = evaluate_run(run, chosen, num_samples, temperature, seed,
+    values, _ = evaluate(run, chosen, num_samples, temperature, seed,
                              lm_config=LanguageModelConfig(seed=seed), log=log)
     return values
 
 
 def default_logdir(method: str) -> str:
+    """runs/<method>-<time>, the CLI's run directory when --logdir is not given."""
     return os.path.join("runs", f"{method}-{time.strftime('%Y%m%d-%H%M%S')}")

@@ -195,7 +195,7 @@ class GeneratorConfig(Component):
 class TrainingConfig(Component):
     """Optimisation, devices and checkpoint cadence of the training loop."""
 
-    batch_size: int = option(64, "Global batch size.", lower=1)
+    batch_size: int = option(64, "Global batch size.", lower=1, upper=10_000_000)
     epochs: int = option(10, "Training epochs (ignored when --steps > 0).", lower=0)
     steps: int = option(0, "Training steps; 0: use --epochs.", lower=0)
     learning_rate: float = option(0.01, "Adam learning rate.", lower=0.0)
@@ -286,7 +286,7 @@ class AdversarialConfig(MethodConfig, CNNDiscriminatorConfig):
 class RolloutConfig(Component):
     """Monte Carlo roll-outs of partial sequences."""
 
-    rollout_num: int = option(16, "SeqGAN-family: Monte Carlo completions per prefix.", lower=1)
+    rollout_num: int = option(16, "SeqGAN-family: Monte Carlo completions per prefix.", lower=1, upper=100_000)
     rollout_update_rate: float = option(0.8, "SeqGAN-family: the roll-out policy keeps this share of its weights "
                                         "after each G step and takes the rest from G.", lower=0.0, upper=1.0)
 

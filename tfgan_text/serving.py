@@ -187,18 +187,22 @@ class ServingModule(tf.Module):
         return self._scored(self._generator, texts)
 
     def _scored(self, generator, texts):
-        """The `score` outputs of `texts` under `generator` (an unconditional one, or one bound to sources)."""
+        """The `score` outputs of `texts` under `generator` (an unconditional one, or one bound to sources).
+
+        The length contract is the sampler's: a text of fewer than T tokens is scored with its end token,
+        log p(text + eos); a text of exactly T tokens is what the sampler emits when it reaches the length
+        limit without an end token, and is scored as those T tokens. So every text `serving_default`
+        can emit is accepted, and its score equals the `log_prob` it was generated with."""
         spec = self._spec
         ids = self._tokenize(texts)
         num_words = tf.cast(ids.row_lengths(), tf.int32)
-        room = spec.max_length - (1 if spec.eos_id is not None else 0)
-        length_check = tf.debugging.assert_less_equal(num_words, room, message=(
-            f"a text has more than {room} tokens, the model's maximum length"))
+        length_check = tf.debugging.assert_less_equal(num_words, spec.max_length, message=(
+            f"a text has more than {spec.max_length} tokens, the model's maximum length"))
         with tf.control_dependencies([length_check]):
             ids = tf.identity(ids)
-        if spec.eos_id is not None:
+        if spec.eos_id is not None:  # the end token, unless the text fills the whole length
             ids = tf.concat([ids, tf.fill([tf.shape(texts)[0], 1], spec.eos_id)], axis=1)
-            num_words += 1
+            num_words = tf.minimum(num_words + 1, spec.max_length)
         tokens = ids.to_tensor(default_value=spec.pad_id, shape=[None, spec.max_length])
         mask = tf.sequence_mask(num_words, spec.max_length, tf.float32)
         log_probs = sequence_log_probs(generator, tokens, spec) * mask
@@ -230,6 +234,9 @@ class ServingModule(tf.Module):
         elif self._tokenizer == "word":
             # Lower-case, put spaces around clitics, punctuation and symbols, then split on spaces.
             lowered = tf.strings.lower(texts, encoding="utf-8")
+            # The samples' own "<unk>" is one (unknown) word, not "<", "unk", ">": a private-use character
+            # that no pattern splits and no vocabulary holds stands in for it.
+            lowered = tf.strings.regex_replace(lowered, "<unk>", " \ue000 ")
             words = tf.strings.split(tf.strings.regex_replace(lowered, f"({WORD_KEPT})", r" \1 "))
         else:
             words = tf.strings.split(texts)

@@ -87,6 +87,14 @@ class AdversarialMethod(Method):
             raise UsageError(f"--discriminator_batch_size={config.discriminator_batch_size}: must be a multiple "
                              f"of the {replicas} replicas")
 
+    @classmethod
+    def step_tensor_bytes(cls, config, spec) -> dict[str, int]:
+        """Adds D's batch (embeddings and convolution features per position) and a round's negatives."""
+        features = config.discriminator_embedding_dim + sum(config.discriminator_num_filters)
+        return {**super().step_tensor_bytes(config, spec),
+                "discriminator_batch_size": 3 * config.discriminator_batch_size * spec.max_length * features * 4,
+                "discriminator_negatives": 2 * config.discriminator_negatives * spec.max_length * 4}
+
     # --- what a subclass provides ----------------------------------------------------------------
     def generator_step(self, real_tokens: tf.Tensor, seed: tf.Tensor) -> dict:
         """One adversarial update of G; returns its scalars."""

@@ -11,6 +11,7 @@ from tfgan_text.data.tasks import Task
 from tfgan_text.errors import UsageError
 from tfgan_text.models.generator import Generator
 from tfgan_text.models.output_layers import output_layer_spec
+from tfgan_text.sampling import SequenceSpec
 from tfgan_text.models.seq2seq import Seq2SeqGenerator
 from tfgan_text.metrics.evaluators import ConditionalEvaluator, Evaluator
 
@@ -73,6 +74,14 @@ class Method:
             return build_conditional_generator(c, self.task)
         return Generator(self.task.spec.vocab_size, c.embedding_dim, c.hidden_dim, c.num_layers,
                          c.dropout, c.init_stddev, output=output_layer_spec(c, self.task)).build_variables()
+
+    @classmethod
+    def step_tensor_bytes(cls, config: MethodConfig, spec: SequenceSpec) -> dict[str, int]:
+        """{config field: bytes of the largest tensors of a step that grow with it} (a rough upper estimate,
+        checked against the machine's memory before a run starts). Here: teacher forcing's logits, softmax
+        and gradient [B, T, V], and an evaluation sampling chunk's [2048, V] per step."""
+        return {"batch_size": 3 * config.batch_size * spec.max_length * spec.vocab_size * 4,
+                "num_eval_samples": min(config.num_eval_samples, 2048) * spec.vocab_size * 4 * 2}
 
     def num_steps(self, steps: int, epochs: int) -> int:
         """`--steps` if given, else `--epochs` worth of batches."""

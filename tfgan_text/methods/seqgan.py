@@ -41,6 +41,14 @@ class SeqGAN(AdversarialMethod):
             raise UsageError("--prefix_rewards=discriminator: only --method=seqgan trains a prefix-scoring D")
         self.rollout = self.build_generator()  # its weights are G's from the `init_rollout` phase on
 
+    @classmethod
+    def step_tensor_bytes(cls, config, spec) -> dict[str, int]:
+        """Adds one prefix's roll-outs: B x --rollout_num completions, their step logits and D's features."""
+        features = config.discriminator_embedding_dim + sum(config.discriminator_num_filters)
+        completions = config.batch_size * config.rollout_num
+        return {**super().step_tensor_bytes(config, spec),
+                "rollout_num": 2 * completions * (spec.vocab_size + spec.max_length * features) * 4}
+
     def checkpoint_objects(self) -> dict:
         return {**super().checkpoint_objects(), "rollout": self.rollout}
 
