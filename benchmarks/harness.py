@@ -198,14 +198,14 @@ class BudgetEvaluator:
 def train_for(method: str, config, seconds: float, logdir: str | None = None,
               evaluator: Callable | None = None) -> tuple[list[dict], BudgetEvaluator]:
     """Trains for `seconds` of training time: (history with one point per step, the BudgetEvaluator).
-    `evaluator(method, num_samples, temperature)`: another evaluator than the method's own."""
+    `evaluator(method, num_samples, temperature)`: another evaluator than the method's own (None: its own)."""
     base = tt.get_method(method)
     made = []
 
     class Timed(base):
         def evaluator(self, num_samples, temperature):
-            inner = evaluator(self, num_samples, temperature) if evaluator else super().evaluator(num_samples,
-                                                                                                   temperature)
+            inner = (evaluator and evaluator(self, num_samples, temperature)) or super().evaluator(num_samples,
+                                                                                                     temperature)
             made.append(BudgetEvaluator(inner, seconds))
             return made[-1]
 

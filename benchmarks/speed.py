@@ -354,7 +354,7 @@ def workload_gan_steps(args, report: Report, folder: str) -> None:
                 rates[label] = (c.batch_size, "generated tokens/s (x mean length)", generated)
     timed = {label: (fn if fn_args is None else (lambda i, f=fn, a=fn_args: numpy_of(f(*a))))
              for label, (fn, fn_args) in calls.items()}
-    timings = time_windows(timed, args.repeats if not args.smoke else 1, warmup=3)
+    timings = time_windows(timed, args.repeats, warmup=3)
     spec = task.spec
     report(f"Setting {args.setting}: V {spec.vocab_size:,}, T {spec.max_length}; batch 64 unless said.\n")
     timing_table(report, timings, {label: (b * statistics.mean(g), unit) for label, (b, unit, g) in rates.items()},
@@ -581,6 +581,8 @@ def main() -> None:
     args = parse(parser, lambda a: WORKLOADS[a.workload][1])
     args.methods = args.methods or {"adversarial": "seqgan,rankgan,leakgan", "gan_steps": "mle,cot,wgan_gp"}.get(
         args.workload, "")
+    if args.smoke:
+        args.repeats = 1
     report = Report(WORKLOADS[args.workload][0], args.output, args.smoke)
     with tempfile.TemporaryDirectory() as folder:
         run = globals()[f"workload_{args.workload}"]
