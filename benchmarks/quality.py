@@ -107,7 +107,8 @@ def experiment_oracle(args, report: Report) -> None:
         summary.append(["MLE (the start)", f"{start['nll_oracle']:.3f} / - / {start['nll_test']:.3f}", "", "",
                         PUBLISHED_ORACLE.get(("mle", args.length), "-"), ""])
     for method in methods:
-        changes = {**oracle, **({} if method == "leakgan" else {"pretrained_generator": pretrained, "eval_every": 10}),
+        changes = {**oracle, **({} if method in ("leakgan", "mle") else {"pretrained_generator": pretrained,
+                                                                     "eval_every": 10}),
                    **smoke}
         name = "mle_oracle" if method == "mle" else f"{method}_oracle_cpu"
         _, config = preset(name, args.overrides, **changes)

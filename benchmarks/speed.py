@@ -43,7 +43,8 @@ REFERENCE_SEQGAN = {"oracle": (32.7, 22.0), "coco": (121.0, 38.8)}  # TextGAN-Py
 
 
 def trainer_step(method, config, phase=-1, strategy=None):
-    """The method's phase compiled as the trainer compiles it, with its batch stream: call(i) -> scalars."""
+    """The method's phase compiled as the trainer compiles it, with its batch stream and step counter:
+    call(_) runs the next step and returns its scalars."""
     import tensorflow as tf
 
     from tfgan_text.data.pipeline import training_batches
@@ -54,7 +55,8 @@ def trainer_step(method, config, phase=-1, strategy=None):
     compiled = compile_step(method.phases()[phase], strategy, config.xla)
     batches = iter(strategy.experimental_distribute_dataset(
         training_batches(method.task.train, config.batch_size, config.seed)))
-    return lambda i: {name: float(v) for name, v in compiled(next(batches), step_seed(config.seed, i)).items()}
+    steps = iter(range(10**9))
+    return lambda _: {name: float(v) for name, v in compiled(next(batches), step_seed(config.seed, next(steps))).items()}
 
 
 def closure(fn, *args):
@@ -354,7 +356,7 @@ def workload_gan_steps(args, report: Report, folder: str) -> None:
                 rates[label] = (c.batch_size, "generated tokens/s (x mean length)", generated)
     timed = {label: (fn if fn_args is None else (lambda i, f=fn, a=fn_args: numpy_of(f(*a))))
              for label, (fn, fn_args) in calls.items()}
-    timings = time_windows(timed, args.repeats, warmup=3)
+    timings = time_windows(timed, args.repeats, args.calls, warmup=3)
     spec = task.spec
     report(f"Setting {args.setting}: V {spec.vocab_size:,}, T {spec.max_length}; batch 64 unless said.\n")
     timing_table(report, timings, {label: (b * statistics.mean(g), unit) for label, (b, unit, g) in rates.items()},
@@ -383,7 +385,8 @@ def workload_output_layers(args, report: Report) -> None:
 
     vocab, length, num_train, num_test, dim, sampled = (2000, 20, 640, 320, 32, 64) if args.smoke else (
         args.vocab_size, 20, 10_000, args.num_test, 256, 1024)
-    window, rounds = (3, 2) if args.smoke else (args.window, args.repeats)
+    window, steps = (3, 9) if args.smoke else (args.window, args.steps)
+    rounds = max(1, (steps - 3) // window)
     _, base = preset("mle", args.overrides, oracle_vocab_size=vocab, oracle_length=length, oracle_num_train=num_train,
                      oracle_num_test=num_test, embedding_dim=dim, hidden_dim=dim, batch_size=64, learning_rate=0.01,
                      grad_clip=5.0, init_stddev=0.0, seed=1, num_sampled=sampled, hierarchical_classes=0)
@@ -399,11 +402,14 @@ def workload_output_layers(args, report: Report) -> None:
     nll = lambda model: NegativeLogLikelihood(model, task.spec, batch_size=100)(task.test)  # noqa: E731
     initial = nll(next(iter(methods.values())).generator)
     timings = time_windows(calls, rounds, window, warmup=3)
+    for label, call in calls.items():  # the untimed rest: every variant takes exactly `steps` steps
+        for _ in range(steps - len(losses[label])):
+            call(0)
     report(f"Task: random oracle (seed {base.oracle_seed}), V {vocab:,}, T {length}, {num_train:,} training / "
            f"{num_test:,} held-out sequences. Generator: embedding {dim}, hidden {dim}, Keras initialisation; batch "
            f"64, Adam 0.01, clip 5; negatives per step {sampled}. Every variant starts from the same weights (the "
            f"hierarchical softmax has its own output weights) and sees the same batches; {rounds} rounds of "
-           f"{window} steps of every variant in turn after 3 warm-up steps.\n")
+           f"{window} steps of every variant in turn after 3 warm-up steps, then the rest of the {steps} steps.\n")
     report(f"NLL-test of the oracle itself {nll(task.oracle):.3f} (the floor); untrained generator {initial:.3f}; "
            f"log V = {np.log(vocab):.3f}.\n")
     full = timings.get("full")
@@ -416,7 +422,7 @@ def workload_output_layers(args, report: Report) -> None:
                      f"{np.mean(losses[label][-window:]):.3f}", f"{value:.3f}",
                      f"{100 * (value / full_nll - 1):+.1f}%" if full_nll else ""])
     report.table(["output layer", "ms/step (median)", "tokens/s", "speed vs full (median of per-round ratios)",
-                  f"training loss (last {window} steps)", f"NLL-test after {len(losses[label]):,} steps (exact)",
+                  f"training loss (last {window} steps)", f"NLL-test after {steps:,} steps (exact)",
                   "vs full"], rows)
     report("Training loss is each layer's own objective (estimates for the sampled layers); NLL-test is exact.\n")
 
@@ -573,6 +579,8 @@ def main() -> None:
     parser.add_argument("--vocab_size", type=int, default=50_000, help="output_layers")
     parser.add_argument("--num_test", type=int, default=5_000, help="output_layers")
     parser.add_argument("--window", type=int, default=25, help="output_layers: steps per window")
+    parser.add_argument("--steps", type=int, default=300, help="output_layers: training steps of every variant")
+    parser.add_argument("--calls", type=int, default=1, help="gan_steps: calls per window")
     parser.add_argument("--variants", default="", help="output_layers: labels (default all)")
     parser.add_argument("--batch", type=int, default=1000, help="export: sequences per call")
     parser.add_argument("--nltk_sample", type=int, default=20, help="bleu")
