@@ -324,9 +324,11 @@ def experiment_timed(args, report: Report) -> None:
 
     for item in args.timed_runs.split(","):
         method, name, eval_every = item.split(":")
-        small = dict(oracle_num_train=640, oracle_num_test=200, num_eval_samples=100) if args.smoke else {}
-        _, config = preset(name, args.overrides, eval_every=int(eval_every), num_eval_samples=1000, samples_to_write=20,
-                           steps=10**8, checkpoint_every=10**8, **small)
+        small = dict(oracle_num_train=640, oracle_num_test=200, num_eval_samples=100, eval_every=20) if args.smoke \
+            else {}
+        _, config = preset(name, args.overrides, **{"eval_every": int(eval_every), "num_eval_samples": 1000,
+                                                    "samples_to_write": 20, "steps": 10**8, "checkpoint_every": 10**8,
+                                                    **small})
         with tempfile.TemporaryDirectory() as logdir:
             history, budget = train_for(method, config, seconds, f"{logdir}/run", evaluator=jsd_for_mle)
             scalars = training_scalars(f"{logdir}/run")

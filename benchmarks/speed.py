@@ -353,7 +353,7 @@ def workload_gan_steps(args, report: Report, folder: str) -> None:
                 step, generated = trainer_step(build("scratchgan", c, task), c), []
                 label = f"ScratchGAN train step (G + D), {size} sizes, batch {c.batch_size}"
                 calls[label] = (lambda i, st=step, g=generated: g.append(st(i)["generated_length"])), None
-                rates[label] = (c.batch_size, "generated tokens/s (x mean length)", generated)
+                rates[label] = (c.batch_size, "generated tokens/s", generated)
     timed = {label: (fn if fn_args is None else (lambda i, f=fn, a=fn_args: numpy_of(f(*a))))
              for label, (fn, fn_args) in calls.items()}
     timings = time_windows(timed, args.repeats, args.calls, warmup=3)
@@ -524,9 +524,6 @@ def workload_bleu(args, report: Report) -> None:
 def workload_distributed(args, report: Report) -> None:
     import tensorflow as tf
 
-    if args.logical_cpus:
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
     devices = [d.name for d in tf.config.list_logical_devices("GPU" if not args.logical_cpus else "CPU")]
     if len(devices) < 2:
         sys.exit("fewer than 2 devices: the one-device vs MirroredStrategy comparison means nothing here "
@@ -590,7 +587,12 @@ def main() -> None:
     args.methods = args.methods or {"adversarial": "seqgan,rankgan,leakgan", "gan_steps": "mle,cot,wgan_gp"}.get(
         args.workload, "")
     if args.smoke:
-        args.repeats = 1
+        args.repeats, args.wgan_dims, args.scratchgan_sizes = 1, "16", "coco"
+    if args.workload == "distributed" and args.logical_cpus:  # before TensorFlow's runtime starts
+        import tensorflow as tf
+
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
     report = Report(WORKLOADS[args.workload][0], args.output, args.smoke)
     with tempfile.TemporaryDirectory() as folder:
         run = globals()[f"workload_{args.workload}"]
