@@ -258,8 +258,8 @@ class Timing:
                 f"{self.others[i]:.2f}", f"{len(self.seconds)} ({len(self.clean)})"]
 
 
-TIMING_COLUMNS = ["best window", "median", "own CPU (best window)", "others' cores (best window)",
-                  "windows (clean)"]
+TIMING_COLUMNS = ["ms per call (best window)", "ms (median window)", "own CPU ms (best window)",
+                  "other processes' cores (best window)", "windows (clean)"]
 
 
 def time_windows(calls: dict[str, Callable[[int], object]], windows: int, per_window: dict[str, int] | int = 1,

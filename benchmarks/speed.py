@@ -83,12 +83,11 @@ def numpy_of(values):
 def timing_table(report: Report, timings: dict, rates: dict | None = None, reference: str = "") -> None:
     rates = rates or {}
     base = timings[reference].best if reference else None
-    header = ["what", *[f"{c} (ms per call)" if i < 3 else c for i, c in enumerate(TIMING_COLUMNS)]]
-    header += ["rate (best window)"] + ([f"x {reference}"] if base else [])
+    header = ["what", *TIMING_COLUMNS] + (["rate (best window)"] if rates else []) + ([f"x {reference}"] if base else [])
     rows = []
     for label, t in timings.items():
         count, unit = rates.get(label, (0, ""))
-        rows.append([label, *t.cells(), f"{count / t.best:,.0f} {unit}" if count else ""]
+        rows.append([label, *t.cells()] + ([f"{count / t.best:,.0f} {unit}" if count else ""] if rates else [])
                     + ([f"{t.best / base:.2f}"] if base else []))
     report.table(header, rows)
 
