@@ -265,8 +265,8 @@ def experiment_ablation(args, report: Report) -> None:
     num_samples, results = 100 if args.smoke else args.num_samples, []
     for index, (name, changes) in enumerate(plan):
         changes = {"steps": steps, **changes}
-        _, config = preset("scratchgan_coco", args.overrides, **data, embeddings_file=vectors, eval_every=100_000,
-                           eval_bleu=False, num_eval_samples=200, **changes)
+        _, config = preset("scratchgan_coco", args.overrides, **{**data, "embeddings_file": vectors, "eval_every": 100_000,
+                                                                 "eval_bleu": False, "num_eval_samples": 200, **changes})
         logdir = os.path.join(args.runs, f"bench-scratchgan-coco-row{index}-{STAMP}")
         _, seconds = train("scratchgan", config, logdir)
         values = evaluate(logdir, ["nll", "bleu", "self_bleu", "fed"], num_samples, references=references,
@@ -363,7 +363,9 @@ def experiment_timed(args, report: Report) -> None:
         for n, text in budget.describe().items():
             if n in names:
                 report(f"- {n}: {text}")
-        report("\nFirst 10 samples of the last evaluation:\n\n```\n" + "\n".join(budget.points[-1][1][:10]) + "\n```\n")
+        if texts:
+            report("\nFirst 25 samples of the last evaluation:\n\n```\n" + "\n".join(budget.points[-1][1][:25]) + "\n```")
+        report()
 
 
 # --- sweep --------------------------------------------------------------------------------------------
