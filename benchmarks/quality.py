@@ -130,7 +130,8 @@ def experiment_oracle(args, report: Report) -> None:
 
 # --- coco ---------------------------------------------------------------------------------------------
 def experiment_coco(args, report: Report) -> None:
-    data = dict(train_data=data_file(args, "coco_train.txt"), test_data=data_file(args, args.test_file))
+    data = dict(train_data=data_file(args, "coco_train.txt"), test_data=data_file(args, args.test_file),
+                **({"max_length": 8} if args.smoke else {}))  # smoke: the ~1,800 short captions
     quiet = dict(eval_every=10**6, num_eval_samples=100 if args.smoke else 1000, samples_to_write=100,
                  checkpoint_every=5)
     steps = dict(item.split("=") for item in args.steps.split(","))
@@ -383,8 +384,9 @@ def experiment_sweep(args, report: Report) -> None:
     elif os.path.exists(data_file(args, "seqgan_oracle_lstm.npz", required=False)):
         runs.append(os.path.join(args.runs, "sweep-mle-seqgan-oracle" + ("-smoke" if args.smoke else "")))
         if not has_checkpoint(runs[1]):
-            train("mle", preset("mle_oracle", args.overrides, oracle_params=data_file(args, "seqgan_oracle_lstm.npz"),
-                                epochs=args.fixed_oracle_epochs, **smoke)[1], runs[1])
+            train("mle", preset("mle_oracle", args.overrides, **{
+                "oracle_params": data_file(args, "seqgan_oracle_lstm.npz"), "epochs": args.fixed_oracle_epochs,
+                **smoke})[1], runs[1])
     temperatures = [float(t) for t in args.temperatures.split(",")]
     num_samples = 200 if args.smoke else args.num_samples
     rows = [row for run in runs for row in sweep_run(tt.load_run(run, log=lambda m: None), temperatures, num_samples,
