@@ -114,7 +114,8 @@ def experiment_oracle(args, report: Report) -> None:
         _, config = preset(name, args.overrides, **changes)
         logdir = os.path.join(args.runs, f"bench-{method}-oracle{args.length}-{STAMP}")
         history, seconds = train(method, config, logdir)
-        report(f"## {method}\n\nflags/{name}.cfg {show({k: v for k, v in changes.items() if k != 'oracle_params'}, args.overrides)}"
+        shown = show({k: v for k, v in changes.items() if k != "oracle_params"}, args.overrides)
+        report(f"## {method}\n\nflags/{name}.cfg {shown}"
                f"; run {logdir}; wall time {seconds:.0f} s\n")
         history_table(report, history, [n for n in ("nll_oracle", "nll_oracle_eval_temperature", "nll_test")
                                         if n in history[0]])
@@ -169,7 +170,8 @@ def experiment_coco(args, report: Report) -> None:
                f"{show({'method': name, **changes}, args.overrides)} (data from {args.data_dir})")
     report("\nPublished schedules (flags/<method>_coco.cfg) are 80 MLE epochs, 50 D pre-training rounds of 10,000 "
            "negatives x 3 epochs and 200 adversarial steps with 16 roll-outs and 5 D rounds (LeakGAN: 80 supervised "
-           "epochs, 800 steps with 4 roll-outs): the rows here are a short adversarial nudge from short pre-training.\n")
+           "epochs, 800 steps with 4 roll-outs): the rows here are a short adversarial nudge from short "
+           "pre-training.\n")
     metrics = args.metrics.split(",")
     rows = []
     temperatures = [float(t) for t in args.temperatures.split(",")]
@@ -195,8 +197,9 @@ def experiment_coco(args, report: Report) -> None:
     report("BLEU-n: each sample against all lines of coco_test.txt; Self-BLEU-n: each sample against the other "
            f"samples (it grows with their number: Texygen's files hold about 10,000); NLL-test on {args.test_file}.\n")
     table = [[label, *[f"{v[n]:.3f}" if n in v else "-" for n in names]] for label, v in rows]
-    table += [[f"{label} (Texygen)", *[f"{dict(zip(BLEU_KEYS, values))[n]:.3f}" if n in BLEU_KEYS else "-" for n in names]]
-              for label, values in TEXYGEN_COCO.items() if label.lower() in methods + ["training data"] * args.training_row]
+    published = [label for label in TEXYGEN_COCO if label.lower() in methods + ["training data"] * args.training_row]
+    table += [[f"{label} (Texygen)", *[f"{dict(zip(BLEU_KEYS, TEXYGEN_COCO[label]))[n]:.3f}" if n in BLEU_KEYS else "-"
+                                       for n in names]] for label in published]
     report.table(["", *names], table)
 
 
@@ -222,7 +225,8 @@ def experiment_conditional(args, report: Report) -> None:
                        adversarial_learning_rate=args.adversarial_learning_rate,
                        discriminator_negatives=128 if args.smoke else 2000, discriminator_epochs=1,
                        discriminator_filter_widths=(1, 2, 3, 4, 5), discriminator_num_filters=(100, 200, 200, 200, 200),
-                       adversarial_steps=steps, discriminator_rounds=1, rollout_num=2 if args.smoke else args.rollout_num,
+                       adversarial_steps=steps, discriminator_rounds=1,
+                       rollout_num=2 if args.smoke else args.rollout_num,
                        teacher_forcing_steps=1, eval_every=steps + 3, checkpoint_every=10)
     rows = {}
     _, mle = preset("mle", args.overrides, **common, epochs=1 if args.smoke else args.mle_epochs)
@@ -231,13 +235,15 @@ def experiment_conditional(args, report: Report) -> None:
     shutil.copytree(f"{workdir}/mle", f"{workdir}/mle_continued")
     rows[f"MLE continued (+{steps} updates)"] = train("mle", mle.replace(steps=mle_steps + steps),
                                                       f"{workdir}/mle_continued", resume=True)
-    for label, prefix in (("SeqGAN, Monte Carlo roll-outs", "monte_carlo"), ("SeqGAN, prefix-scoring D", "discriminator")):
+    for label, prefix in (("SeqGAN, Monte Carlo roll-outs", "monte_carlo"),
+                          ("SeqGAN, prefix-scoring D", "discriminator")):
         _, config = preset("seqgan", args.overrides, **common, **adversarial, prefix_rewards=prefix)
         rows[label] = train("seqgan", config, f"{workdir}/seqgan_{prefix}")
     metrics = ["nll_test", "bleu_2", "bleu_4", "greedy_bleu_4", "greedy_exact_match"]
-    report(f"Task: the first {args.prefix_words} words of a COCO caption -> the rest ({sizes['train']:,} training pairs, "
-           f"{sizes['test']:,} test pairs; a test source's references are the continuations of every test caption "
-           "starting with it); corpus BLEU of sampled (T=1) and greedy answers, NLL-test of the test continuations.\n")
+    report(f"Task: the first {args.prefix_words} words of a COCO caption -> the rest ({sizes['train']:,} training "
+           f"pairs, {sizes['test']:,} test pairs; a test source's references are the continuations of every test "
+           "caption starting with it); corpus BLEU of sampled (T=1) and greedy answers, NLL-test of the test "
+           "continuations.\n")
     report(f"Generator: encoder-decoder, embedding 32, LSTM 64, Luong attention; MLE Adam 0.005, batch 64, "
            f"{mle_steps:,} updates. SeqGAN from it: 3 D rounds of 2,000 negatives, then {steps} adversarial steps "
            f"(Adam {args.adversarial_learning_rate:g}, {args.rollout_num} roll-outs, 1 D round and 1 teacher-forcing "
@@ -266,16 +272,18 @@ def experiment_ablation(args, report: Report) -> None:
     num_samples, results = 100 if args.smoke else args.num_samples, []
     for index, (name, changes) in enumerate(plan):
         changes = {"steps": steps, **changes}
-        _, config = preset("scratchgan_coco", args.overrides, **{**data, "embeddings_file": vectors, "eval_every": 100_000,
-                                                                 "eval_bleu": False, "num_eval_samples": 200, **changes})
+        _, config = preset("scratchgan_coco", args.overrides, **{
+            **data, "embeddings_file": vectors, "eval_every": 100_000, "eval_bleu": False, "num_eval_samples": 200,
+            **changes})
         logdir = os.path.join(args.runs, f"bench-scratchgan-coco-row{index}-{STAMP}")
         _, seconds = train("scratchgan", config, logdir)
         values = evaluate(logdir, ["nll", "bleu", "self_bleu", "fed"], num_samples, references=references,
                           fed_encoder=args.fed_encoder)
         results.append((name, changes, values, seconds))
     report(f"Each row: flags/scratchgan_coco.cfg plus its fields, {steps} steps from scratch (no MLE); {num_samples:,} "
-           f"samples: FED ({args.fed_encoder}) and BLEU-5 against all test captions, leave-one-out Self-BLEU-5, NLL-test "
-           "on coco_nll_test.txt. The paper's FED is EMNLP2017 News after a long run at batch 512: compare orderings.\n")
+           f"samples: FED ({args.fed_encoder}) and BLEU-5 against all test captions, leave-one-out Self-BLEU-5, "
+           "NLL-test on coco_nll_test.txt. The paper's FED is EMNLP2017 News after a long run at batch 512: compare "
+           "orderings.\n")
     report.table(["row", "FED", "BLEU-5", "Self-BLEU-5", "NLL-test", "paper FED", "training s", "fields"],
                  [[name, f"{m['fed']:.4f}", f"{m['bleu_5']:.4f}", f"{m['self_bleu_5']:.4f}", f"{m['nll_test']:.3f}",
                    PAPER_FED.get(name, ""), f"{seconds:.0f}", f"`{show(changes, [])}`"] for name, changes, m, seconds
@@ -365,7 +373,8 @@ def experiment_timed(args, report: Report) -> None:
             if n in names:
                 report(f"- {n}: {text}")
         if texts:
-            report("\nFirst 25 samples of the last evaluation:\n\n```\n" + "\n".join(budget.points[-1][1][:25]) + "\n```")
+            samples = "\n".join(budget.points[-1][1][:25])
+            report(f"\nFirst 25 samples of the last evaluation:\n\n```\n{samples}\n```")
         report()
 
 

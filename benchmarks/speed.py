@@ -56,7 +56,8 @@ def trainer_step(method, config, phase=-1, strategy=None):
     batches = iter(strategy.experimental_distribute_dataset(
         training_batches(method.task.train, config.batch_size, config.seed)))
     steps = iter(range(10**9))
-    return lambda _: {name: float(v) for name, v in compiled(next(batches), step_seed(config.seed, next(steps))).items()}
+    return lambda _: {name: float(v) for name, v in
+                      compiled(next(batches), step_seed(config.seed, next(steps))).items()}
 
 
 def closure(fn, *args):
@@ -83,7 +84,8 @@ def numpy_of(values):
 def timing_table(report: Report, timings: dict, rates: dict | None = None, reference: str = "") -> None:
     rates = rates or {}
     base = timings[reference].best if reference else None
-    header = ["what", *TIMING_COLUMNS] + (["rate (best window)"] if rates else []) + ([f"x {reference}"] if base else [])
+    header = ["what", *TIMING_COLUMNS] + (["rate (best window)"] if rates else [])
+    header += [f"x {reference}"] if base else []
     rows = []
     for label, t in timings.items():
         count, unit = rates.get(label, (0, ""))
@@ -326,7 +328,8 @@ def workload_gan_steps(args, report: Report, folder: str) -> None:
             cot = build("cot", config("cot", learning_rate=1e-3), task)
             real = tf.constant(task.train[:64])
             fake = sample(cot.generator, task.spec, 64, seed).tokens
-            calls["CoT iteration (sample 64 + M step + G step + JSD estimate)"] = tf.function(cot.cot_step), (real, seed)
+            calls["CoT iteration (sample 64 + M step + G step + JSD estimate)"] = (tf.function(cot.cot_step),
+                                                                                  (real, seed))
             calls["  CoT: sampling 64 sequences from G"] = tf.function(
                 lambda s: sample(cot.generator, task.spec, 64, s).tokens), (seed,)
             calls["  CoT: mediator step (balanced batch of 128)"] = tf.function(cot.mediator_step), (real, fake, seed)
@@ -500,7 +503,8 @@ def workload_bleu(args, report: Report) -> None:
     nltk4 = np.array([sentence_bleu(test, h, weights=weights, smoothing_function=smoothing)
                       for h in hypotheses[:n_nltk]])
     nltk_per = (time.perf_counter() - started) / n_nltk
-    self4 = BleuScorer(test, max_n=5).leave_one_out_sentence_scores(orders)[4]
+    self_bleu = BleuScorer(test, max_n=5).leave_one_out_sentence_scores(orders)
+    self4 = self_bleu[4]
     nltk_self = np.array([sentence_bleu(test[:i] + test[i + 1:], test[i], weights=weights,
                                         smoothing_function=smoothing) for i in range(5)])
     diff = max(float(np.max(np.abs(nltk4 - ours4[:n_nltk]))), float(np.max(np.abs(nltk_self - self4[:5]))))
@@ -512,7 +516,7 @@ def workload_bleu(args, report: Report) -> None:
     report(f"- (b) nltk sentence_bleu BLEU-4 of {n_nltk} hypotheses: {nltk_per * 1e3:.1f} ms per hypothesis, "
            f"{nltk_per / (timings[list(calls)[1]].best / len(hypotheses)):,.0f}x ours; nltk leave-one-out Self-BLEU-4 "
            f"of 5 sentences too; max |ours - nltk| = {diff:.1e} -> {'OK' if diff <= 1e-9 else 'MISMATCH'}")
-    report(f"- (c) Self-BLEU-2..5: {fmt({n: float(np.mean(s)) for n, s in BleuScorer(test, max_n=5).leave_one_out_sentence_scores(orders).items()})}")  # noqa: E501
+    report(f"- (c) Self-BLEU-2..5: {fmt({n: float(np.mean(s)) for n, s in self_bleu.items()})}")
     report(f"- (d) all training captions: {fmt(scorer.scores(train, orders))}; published (Texygen, training data): "
            f"{fmt(published)}\n")
     if diff > 1e-9:
