@@ -22,6 +22,9 @@ from tfgan_text.errors import UsageError
 # SeqGAN's CNN filter table (Yu et al. 2017, the released code).
 SEQGAN_FILTER_WIDTHS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20)
 SEQGAN_NUM_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160)
+# The longest sequence (tokens, eos not counted) a corpus task trains on: 40x the published setups' T (<= 51
+# words; COCO characters <= 180) and already [64, 2048, 5,000] float logits (2.6 GB) per MLE batch.
+MAX_SEQUENCE_LENGTH = 2048
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Installed: presets/ inside the package (setup.py copies flags/*.cfg there); a checkout: flags/ beside it.
 PRESET_DIRS = (os.path.join(PACKAGE_DIR, "presets"), os.path.join(os.path.dirname(PACKAGE_DIR), "flags"))
@@ -124,9 +127,12 @@ class TaskConfig(Component):
     tokenizer: str = option("word", "How lines are split into tokens.", choices=("word", "whitespace", "char"))
     min_count: int = option(1, "Tokens seen fewer times become <unk>.", lower=1)
     max_vocab_size: int = option(0, "Keep at most this many tokens (specials included); 0: all.", lower=0)
-    max_length: int = option(0, "Max tokens per sentence (eos not counted); 0: the longest.", lower=0)
+    max_length: int = option(0, "Max tokens per sentence (eos not counted); 0: the longest training sentence, "
+                             "leaving out outliers over 4x the 99.9th-percentile length (and over 32 tokens).",
+                             lower=0, upper=MAX_SEQUENCE_LENGTH)
     long_sentences: str = option("drop", "What to do with longer sentences.", choices=("drop", "truncate"))
-    max_source_length: int = option(0, "--task=parallel: max source tokens; 0: the longest.", lower=0)
+    max_source_length: int = option(0, "--task=parallel: max source tokens; 0: the longest, as --max_length.",
+                                    lower=0, upper=MAX_SEQUENCE_LENGTH)
     mapping_num_symbols: int = option(20, "--task=copy|reverse: symbols of the strings.", lower=2)
     mapping_min_length: int = option(3, "--task=copy|reverse: shortest string.", lower=1)
     mapping_max_length: int = option(10, "--task=copy|reverse: longest string.", lower=1)

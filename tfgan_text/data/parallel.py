@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_text.data import corpus
-from tfgan_text.data.tasks import Task, heldout_split
+from tfgan_text.data.tasks import Limit, Task, heldout_split
 from tfgan_text.data.tokenizers import Tokenizer, get_tokenizer
 from tfgan_text.data.vocabulary import Vocabulary
 from tfgan_text.errors import UsageError
@@ -157,7 +157,7 @@ def parallel_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, 
     """A TSV corpus; the vocabulary is built from both sides of the training pairs.
 
     Without `test_path`, a seeded `heldout_fraction` of the training pairs is held out.
-    `max_length` / `max_source_length` 0: the longest training target / source.
+    `max_length` / `max_source_length` 0: the longest training target / source that is no outlier (`Limit`).
     """
     train = _tokenize_pairs(read_pairs(train_path, "train_data"), tokenizer)
     if test_path:
@@ -167,11 +167,14 @@ def parallel_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, 
         train, test = heldout_split(train, heldout_fraction, split_seed, train_path, "pairs")
         num_heldout = len(test)
         test_description = f"held-out {heldout_fraction:.0%} of {train_path} ({num_heldout:,} pairs)"
-    max_length = max_length or max(len(t) for _, t in train)
-    max_source_length = max_source_length or max(len(s) for s, _ in train)
-    train = _fit_pairs(train, max_source_length, max_length, long_sentences, f"--train_data={train_path}", log)
-    test = _fit_pairs(test, max_source_length, max_length, long_sentences,
+    where = f"--train_data={train_path}"
+    source_limit = Limit.of([len(s) for s, _ in train], max_source_length, "--max_source_length", where)
+    target_limit = Limit.of([len(t) for _, t in train], max_length, "--max_length", where)
+    train = _fit_pairs(train, source_limit, target_limit, long_sentences, where, log,
+                       source_limit.outliers + target_limit.outliers)
+    test = _fit_pairs(test, source_limit, target_limit, long_sentences,
                       f"--test_data={test_path}" if test_path else "the held-out split", log)
+    max_source_length, max_length = source_limit.value, target_limit.value
     if vocabulary is None:
         vocabulary = Vocabulary.build([side for pair in train for side in pair], min_count=min_count,
                                       max_size=max_vocab_size)
@@ -185,17 +188,18 @@ def _tokenize_pairs(pairs, tokenizer: Tokenizer) -> list[tuple[list[str], list[s
     return list(zip(sources, targets))
 
 
-def _fit_pairs(pairs, max_source_length, max_length, long_sentences, where, log):
+def _fit_pairs(pairs, source_limit: Limit, target_limit: Limit, long_sentences, where, log, note=""):
     """Pairs whose source or target is too long are dropped or truncated (--long_sentences)."""
+    max_source_length, max_length = source_limit.value, target_limit.value
     long = sum(len(s) > max_source_length or len(t) > max_length for s, t in pairs)
     if long == 0:
         return pairs
-    limits = f"--max_source_length={max_source_length} / --max_length={max_length}"
+    limits = f"{source_limit} / {target_limit}"
     if long_sentences == "truncate":
-        log(f"{where}: truncated {long:,} of {len(pairs):,} pairs to {limits} tokens")
+        log(f"{where}: truncated {long:,} of {len(pairs):,} pairs to {limits}{note}")
         return [(s[:max_source_length], t[:max_length]) for s, t in pairs]
     if long == len(pairs):
-        raise UsageError(f"{where}: every pair is longer than {limits} tokens (raise them or pass "
+        raise UsageError(f"{where}: every pair is longer than {limits} (raise them or pass "
                          "--long_sentences=truncate)")
-    log(f"{where}: dropped {long:,} of {len(pairs):,} pairs longer than {limits} tokens")
+    log(f"{where}: dropped {long:,} of {len(pairs):,} pairs longer than {limits}{note}")
     return [(s, t) for s, t in pairs if len(s) <= max_source_length and len(t) <= max_length]

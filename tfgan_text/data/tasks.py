@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from tfgan_text.config import MAX_SEQUENCE_LENGTH
 from tfgan_text.data import corpus
 from tfgan_text.data.tokenizers import Tokenizer
 from tfgan_text.data.vocabulary import Vocabulary
@@ -74,7 +75,7 @@ def corpus_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, mi
     """Tokenises the corpus, builds (or reuses) the vocabulary and pads to T = max words + 1 (eos).
 
     Without `test_path`, a seeded `heldout_fraction` of the training file is held out
-    and reported as such. `max_length` 0 means the longest training sentence.
+    and reported as such. `max_length` 0 means the longest training sentence that is no outlier (`Limit`).
     """
     train_sentences = tokenizer.tokenize(corpus.read_lines(train_path, "train_data"))
     if test_path:
@@ -86,11 +87,12 @@ def corpus_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, mi
         num_heldout = len(test_sentences)
         test_description = f"held-out {heldout_fraction:.0%} of {train_path} ({num_heldout:,} lines, not trained on)"
 
-    if max_length == 0:
-        max_length = max(len(s) for s in train_sentences)
-    train_sentences = _fit_length(train_sentences, max_length, long_sentences, f"--train_data={train_path}", log)
-    test_sentences = _fit_length(test_sentences, max_length, long_sentences,
+    where = f"--train_data={train_path}"
+    limit = Limit.of([len(s) for s in train_sentences], max_length, "--max_length", where)
+    train_sentences = _fit_length(train_sentences, limit, long_sentences, where, log, limit.outliers)
+    test_sentences = _fit_length(test_sentences, limit, long_sentences,
                                  f"--test_data={test_path}" if test_path else "the held-out split", log)
+    max_length = limit.value
     if vocabulary is None:
         vocabulary = Vocabulary.build(train_sentences, min_count=min_count, max_size=max_vocab_size)
     spec = SequenceSpec(vocab_size=len(vocabulary), max_length=max_length + 1, bos_id=vocabulary.bos_id,
@@ -112,17 +114,58 @@ def heldout_split(items: list, fraction: float, seed: int, train_path: str, unit
     return [items[i] for i in sorted(order[num_heldout:])], [items[i] for i in order[:num_heldout]]
 
 
-def _fit_length(sentences, max_length, long_sentences, where, log):
+# --max_length=0: the longest training line, but a line longer than OUTLIER_FACTOR x the
+# OUTLIER_QUANTILE length (nearest rank below, so the second-longest line in corpora under 1,000
+# lines) and than OUTLIER_FLOOR tokens is an outlier: one 1 MB line must not set T to 200,000 while
+# the other lines have 10 words. Natural corpora keep their longest line: COCO's is 35 words at a
+# 99.9th percentile of 28 (180 characters at 140).
+OUTLIER_QUANTILE, OUTLIER_FACTOR, OUTLIER_FLOOR = 0.999, 4, 32
+
+
+@dataclasses.dataclass(frozen=True)
+class Limit:
+    """The length a corpus is fitted to, as the flag `flag` gave it or (0) as the training lines chose it."""
+
+    value: int
+    flag: str
+    chosen: bool = False  # the flag was 0
+    outliers: str = ""  # what the default left out, for the log ('' when nothing)
+
+    @classmethod
+    def of(cls, lengths: list[int], value: int, flag: str, where: str) -> "Limit":
+        """`value`, or with `value` 0 the longest of `lengths` that is no outlier (at most MAX_SEQUENCE_LENGTH)."""
+        if value:
+            return cls(value, flag)
+        lengths = np.asarray(lengths)
+        reference = int(np.quantile(lengths, OUTLIER_QUANTILE, method="lower"))
+        within = lengths[lengths <= max(OUTLIER_FACTOR * reference, OUTLIER_FLOOR)]
+        value = int(within.max())
+        if value > MAX_SEQUENCE_LENGTH:
+            raise UsageError(f"{where}: {flag}=0 would train on lines of {value:,} tokens, beyond the "
+                             f"{MAX_SEQUENCE_LENGTH:,} this library trains on; pass {flag}={MAX_SEQUENCE_LENGTH} or "
+                             "less (longer lines are dropped, or cut with --long_sentences=truncate)")
+        outliers = len(lengths) - len(within)
+        note = "" if not outliers else (
+            f", leaving out {outliers:,} outlier{'s' if outliers > 1 else ''} over {OUTLIER_FACTOR}x the "
+            f"99.9th-percentile length ({reference}); the longest has {int(lengths.max()):,} tokens")
+        return cls(value, flag, True, note)
+
+    def __str__(self) -> str:
+        return f"{self.value} tokens (the default {self.flag}=0)" if self.chosen else f"{self.flag}={self.value} tokens"
+
+
+def _fit_length(sentences, limit: Limit, long_sentences, where, log, note=""):
+    max_length = limit.value
     long = sum(len(s) > max_length for s in sentences)
     if long == 0:
         return sentences
     if long_sentences == "truncate":
-        log(f"{where}: truncated {long:,} of {len(sentences):,} lines to --max_length={max_length} tokens")
+        log(f"{where}: truncated {long:,} of {len(sentences):,} lines to {limit}{note}")
         return [s[:max_length] for s in sentences]
     if long == len(sentences):
-        raise UsageError(f"{where}: every line is longer than --max_length={max_length} tokens "
-                         "(raise --max_length or pass --long_sentences=truncate)")
-    log(f"{where}: dropped {long:,} of {len(sentences):,} lines longer than --max_length={max_length} tokens")
+        raise UsageError(f"{where}: every line is longer than {limit} "
+                         f"(raise {limit.flag} or pass --long_sentences=truncate)")
+    log(f"{where}: dropped {long:,} of {len(sentences):,} lines longer than {limit}{note}")
     return [s for s in sentences if len(s) <= max_length]
 
 

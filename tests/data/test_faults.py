@@ -1,0 +1,105 @@
+"""Issue #16, the data layer: every fault of a corpus, TSV or vectors file is ONE line naming the flag or file."""
+import numpy as np
+import pytest
+
+from tfgan_text import config as config_module
+from tfgan_text import main
+from tfgan_text.config import ConfigError, TaskConfig
+from tfgan_text.data.parallel import parallel_task
+from tfgan_text.data.tasks import corpus_task
+from tfgan_text.data.tokenizers import get_tokenizer
+from tfgan_text.data import word_vectors
+from tfgan_text.data.word_vectors import read_word_vectors
+from tfgan_text.errors import UsageError
+
+NORMAL = [f"the {animal} number {i} sat on the mat ." for i, animal in enumerate(["cat", "dog", "cow", "owl", "fox"]
+                                                                                  * 10)]  # 50 lines of 9 words
+HUGE = " ".join(["word"] * 200_000)  # one line of 1 MB
+
+
+def write(tmp_path, name, lines):
+    path = tmp_path / name
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def build_corpus(path, **overrides):
+    args = dict(test_path=None, tokenizer=get_tokenizer("word"), min_count=1, max_vocab_size=0, max_length=0,
+                long_sentences="drop", heldout_fraction=0.25, split_seed=0, log=lambda *_: None)
+    args.update(overrides)
+    return corpus_task(path, **args)
+
+
+def build_parallel(path, **overrides):
+    args = dict(test_path=None, tokenizer=get_tokenizer("word"), min_count=1, max_vocab_size=0, max_length=0,
+                max_source_length=0, long_sentences="drop", heldout_fraction=0.25, split_seed=0,
+                log=lambda *_: None)
+    args.update(overrides)
+    return parallel_task(path, **args)
+
+
+def one_line(error) -> str:
+    message = str(error.value)
+    assert message and len(message.splitlines()) == 1, message
+    return message
+
+
+# --- 1. one huge line must not set the length ---------------------------------------------------------------
+
+@pytest.mark.parametrize("long_sentences, kept", [("drop", 50), ("truncate", 51)])
+def test_one_huge_line_is_left_out_of_the_default_length_and_counted_in_the_log(tmp_path, long_sentences, kept):
+    path = write(tmp_path, "train.txt", NORMAL[:25] + [HUGE] + NORMAL[25:])
+    test = write(tmp_path, "test.txt", NORMAL[:5])
+    messages = []
+    task = build_corpus(path, test_path=test, long_sentences=long_sentences, log=messages.append)
+    assert task.spec.max_length == 10  # 9 words + eos, not 200,001
+    assert task.train.shape == (kept, 10)
+    log = "\n".join(messages)
+    assert f"{'dropped' if long_sentences == 'drop' else 'truncated'} 1 of 51 lines" in log
+    assert "1 outlier" in log and "200,000 tokens" in log
+
+
+def test_ordinary_long_tails_keep_the_longest_line(tmp_path):
+    """Only extreme outliers are left out: a line 3x the others, or any line of a tiny corpus, still counts."""
+    lines = NORMAL + [" ".join(["w"] * 27)]
+    task = build_corpus(write(tmp_path, "train.txt", lines), test_path=write(tmp_path, "test.txt", NORMAL[:3]))
+    assert task.spec.max_length == 28 and len(task.train) == 51
+    task = build_corpus(write(tmp_path, "tiny.txt", ["a", "a b c d e f g h i j k l"]), test_path=write(
+        tmp_path, "t.txt", ["a"]))
+    assert task.spec.max_length == 13
+
+
+def test_one_huge_target_or_source_of_a_tsv_is_left_out(tmp_path):
+    pairs = [f"{line}\t{line[::-1]}" for line in NORMAL]
+    path = write(tmp_path, "train.tsv", pairs[:10] + [f"short\t{HUGE}", f"{HUGE}\tshort"] + pairs[10:])
+    messages = []
+    task = build_parallel(path, test_path=write(tmp_path, "test.tsv", pairs[:4]), log=messages.append)
+    assert task.source_length < 20 and task.spec.max_length < 20
+    assert len(task.train) == 50 and "dropped 2 of 52 pairs" in "\n".join(messages)
+
+
+@pytest.mark.parametrize("field", ["max_length", "max_source_length"])
+def test_length_flags_have_an_upper_bound(field):
+    limit = config_module.MAX_SEQUENCE_LENGTH
+    with pytest.raises(ConfigError, match=f"^{field}={limit + 1}: must be at most"):
+        TaskConfig(**{field: limit + 1})
+    TaskConfig(**{field: limit})
+
+
+def test_a_corpus_of_only_very_long_lines_is_refused_naming_max_length(tmp_path):
+    path = write(tmp_path, "train.txt", [" ".join(["w"] * (config_module.MAX_SEQUENCE_LENGTH + 10))] * 4)
+    with pytest.raises(UsageError) as error:
+        build_corpus(path, heldout_fraction=0.25)
+    message = one_line(error)
+    assert message.startswith(f"--train_data={path}: ") and "--max_length" in message
+    task = build_corpus(path, heldout_fraction=0.25, max_length=16, long_sentences="truncate")
+    assert task.spec.max_length == 17
+
+
+def test_the_cli_refuses_an_untrainable_length_in_one_line_and_writes_nothing(tmp_path, capsys):
+    path = write(tmp_path, "train.txt", [" ".join(["w"] * (config_module.MAX_SEQUENCE_LENGTH + 10))] * 4)
+    logdir = tmp_path / "run"
+    assert main.run(["x", f"--train_data={path}", "--heldout_fraction=0.25", f"--logdir={logdir}", "--steps=1"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "--max_length" in error[0] and f"--train_data={path}" in error[0]
+    assert not logdir.exists()
