@@ -103,3 +103,43 @@ def test_the_cli_refuses_an_untrainable_length_in_one_line_and_writes_nothing(tm
     error = capsys.readouterr().err.strip().splitlines()
     assert len(error) == 1 and "--max_length" in error[0] and f"--train_data={path}" in error[0]
     assert not logdir.exists()
+
+
+# --- 2. a corpus of unknown words ------------------------------------------------------------------------
+
+UNIQUE = [" ".join(f"w{i}x{j}" for j in range(6)) for i in range(40)]  # every word once
+
+
+def test_a_vocabulary_with_no_real_token_is_refused_naming_min_count(tmp_path):
+    with pytest.raises(UsageError) as error:
+        build_corpus(write(tmp_path, "train.txt", UNIQUE), min_count=2)
+    message = one_line(error)
+    assert message.startswith("--min_count=2: ") and "train.txt" in message
+
+
+def test_a_training_set_mostly_unknown_is_refused(tmp_path):
+    lines = [line + " common" for line in UNIQUE]  # 1 known token in 7: 86% <unk>, accepted
+    build_corpus(write(tmp_path, "ok.txt", lines), min_count=2)
+    lines = [line + " w0x0 w0x1" for line in UNIQUE[:8]] + UNIQUE[8:]  # 2 known words, 93% of tokens <unk>
+    with pytest.raises(UsageError) as error:
+        build_corpus(write(tmp_path, "train.txt", lines), min_count=2, test_path=write(tmp_path, "t.txt", ["a"]))
+    message = one_line(error)
+    assert message.startswith("--min_count=2: ") and "<unk>" in message and "%" in message
+
+
+def test_a_vocabulary_cut_to_nothing_is_refused_naming_max_vocab_size(tmp_path):
+    with pytest.raises(UsageError) as error:
+        build_corpus(write(tmp_path, "train.txt", NORMAL), max_vocab_size=4)
+    assert one_line(error).startswith("--max_vocab_size=4: ")
+
+
+@pytest.mark.parametrize("side", ["source", "target"])
+def test_a_tsv_of_unknown_words_is_refused(tmp_path, side):
+    pairs = [f"{line}\tthe cat sat" if side == "source" else f"the cat sat\t{line}" for line in UNIQUE]
+    with pytest.raises(UsageError) as error:
+        build_parallel(write(tmp_path, "train.tsv", pairs), min_count=2)
+    message = one_line(error)
+    assert message.startswith("--min_count=2: ") and f"{side}s" in message and "train.tsv" in message
+    with pytest.raises(UsageError) as error:
+        build_parallel(write(tmp_path, "train.tsv", [f"{x}\t{x.replace('w', 'v')}" for x in UNIQUE]), min_count=2)
+    assert one_line(error).startswith("--min_count=2: ")

@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgan_text.data import corpus
-from tfgan_text.data.tasks import Limit, Task, heldout_split
+from tfgan_text.data.tasks import Limit, Task, check_vocabulary, heldout_split
 from tfgan_text.data.tokenizers import Tokenizer, get_tokenizer
 from tfgan_text.data.vocabulary import Vocabulary
 from tfgan_text.errors import UsageError
@@ -178,6 +178,8 @@ def parallel_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, 
     if vocabulary is None:
         vocabulary = Vocabulary.build([side for pair in train for side in pair], min_count=min_count,
                                       max_size=max_vocab_size)
+        check_vocabulary(vocabulary, {"the sources": [s for s, _ in train], "the targets": [t for _, t in train]},
+                         min_count, max_vocab_size, where)
     return _conditional_task("parallel", train, test, test_description, vocabulary, tokenizer, max_source_length,
                              max_length)
 

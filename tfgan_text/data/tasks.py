@@ -15,7 +15,7 @@ import tensorflow as tf
 from tfgan_text.config import MAX_SEQUENCE_LENGTH
 from tfgan_text.data import corpus
 from tfgan_text.data.tokenizers import Tokenizer
-from tfgan_text.data.vocabulary import Vocabulary
+from tfgan_text.data.vocabulary import SPECIAL_TOKENS, Vocabulary
 from tfgan_text.errors import UsageError
 from tfgan_text.models.generator import Generator
 from tfgan_text.sampling import Sampler, SequenceSpec
@@ -95,12 +95,43 @@ def corpus_task(train_path: str, test_path: str | None, tokenizer: Tokenizer, mi
     max_length = limit.value
     if vocabulary is None:
         vocabulary = Vocabulary.build(train_sentences, min_count=min_count, max_size=max_vocab_size)
+        check_vocabulary(vocabulary, {"": train_sentences}, min_count, max_vocab_size, where)
     spec = SequenceSpec(vocab_size=len(vocabulary), max_length=max_length + 1, bos_id=vocabulary.bos_id,
                         eos_id=vocabulary.eos_id, pad_id=vocabulary.pad_id,
                         banned_ids=(vocabulary.pad_id, vocabulary.bos_id))
     return Task("corpus", spec, _encode(train_sentences, vocabulary, spec.max_length),
                 _encode(test_sentences, vocabulary, spec.max_length), test_description,
                 vocabulary=vocabulary, tokenizer=tokenizer)
+
+
+MAX_UNKNOWN_SHARE = 0.9  # a training set with more <unk> than this teaches a model nothing but <unk>
+
+
+def check_vocabulary(vocabulary: Vocabulary, sides: dict[str, list[list[str]]], min_count: int,
+                     max_vocab_size: int, where: str) -> None:
+    """Refuses a vocabulary built from `sides` ({"": sentences}, or {"sources": ..., "targets": ...}) that
+    keeps no real token, or leaves more than MAX_UNKNOWN_SHARE of a side's tokens <unk>; names the flag
+    that made it so (--min_count, --max_vocab_size)."""
+    flags, advice = [], []
+    if min_count > 1:
+        flags.append(f"--min_count={min_count}")
+        advice.append("lower --min_count")
+    if max_vocab_size and len(vocabulary) >= max_vocab_size:
+        flags.append(f"--max_vocab_size={max_vocab_size}")
+        advice.append("raise --max_vocab_size")
+    named = " / ".join(flags) or where
+    advice = " or ".join(advice) or "is it the right file?"
+    if len(vocabulary) <= len(SPECIAL_TOKENS):
+        raise UsageError(f"{named}: the vocabulary of {where} keeps no token besides {', '.join(SPECIAL_TOKENS)}, "
+                         f"so every training token would be <unk>; {advice}")
+    distinct = len({token for sentences in sides.values() for sentence in sentences for token in sentence})
+    for side, sentences in sides.items():
+        total = sum(len(sentence) for sentence in sentences)
+        unknown = sum(vocabulary.encode(sentence).count(vocabulary.unk_id) for sentence in sentences)
+        if total and unknown > MAX_UNKNOWN_SHARE * total:
+            raise UsageError(f"{named}: {unknown / total:.0%} of the {total:,} training tokens of "
+                             f"{side + ' of ' if side else ''}{where} would be <unk> (the vocabulary keeps "
+                             f"{len(vocabulary) - len(SPECIAL_TOKENS):,} of {distinct:,} distinct tokens); {advice}")
 
 
 def heldout_split(items: list, fraction: float, seed: int, train_path: str, unit: str) -> tuple[list, list]:
