@@ -143,3 +143,36 @@ def test_a_tsv_of_unknown_words_is_refused(tmp_path, side):
     with pytest.raises(UsageError) as error:
         build_parallel(write(tmp_path, "train.tsv", [f"{x}\t{x.replace('w', 'v')}" for x in UNIQUE]), min_count=2)
     assert one_line(error).startswith("--min_count=2: ")
+
+
+# --- 3. the embeddings file ------------------------------------------------------------------------------
+
+def test_an_embeddings_file_that_is_not_utf8_is_one_line_naming_the_line(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_bytes(b"a 1 2\nb\xe9 3 4\n")
+    with pytest.raises(UsageError) as error:
+        read_word_vectors(str(path), ["a", "b"], seed=0)
+    assert one_line(error) == f"--embeddings_file={path}: line 2 is not valid UTF-8 (byte 1: b'\\xe9')"
+
+
+def test_a_header_whose_dimension_differs_from_the_vectors_is_refused(tmp_path):
+    path = tmp_path / "vectors.txt"
+    path.write_text("2 300\na 1 2\nb 3 4\n", encoding="utf-8")
+    with pytest.raises(UsageError) as error:
+        read_word_vectors(str(path), ["a", "b"], seed=0)
+    assert one_line(error) == (f"--embeddings_file={path}: line 2 has 2 values, but the header (line 1) "
+                               "declares 300")
+    path.write_text("2 2\na 1 2\nb 3 4\n", encoding="utf-8")
+    matrix, _ = read_word_vectors(str(path), ["a", "b"], seed=0)
+    np.testing.assert_array_equal(matrix, [[1, 2], [3, 4]])
+
+
+def test_vectors_of_an_absurd_dimension_are_refused_before_a_table_is_made(tmp_path):
+    """A file whose line breaks were lost reads as one vector of a million values: V x 1e6 floats would
+    exhaust memory. The limit is far above any published word vectors (300-d; 1,024-d contextual ones)."""
+    path = tmp_path / "vectors.txt"
+    path.write_text("a " + " ".join(["0.5"] * 5000) + "\n", encoding="utf-8")
+    with pytest.raises(UsageError) as error:
+        read_word_vectors(str(path), ["a", "b"], seed=0)
+    assert one_line(error) == (f"--embeddings_file={path}: line 1 has 5,000 values, more than the "
+                               f"{word_vectors.MAX_VECTOR_DIM:,} of any word vectors (lost line breaks?)")

@@ -13,8 +13,11 @@ def read_lines(path: str, flag: str) -> list[str]:
         raise UsageError(f"{where}: no such file")
     if os.path.isdir(path):
         raise UsageError(f"{where}: is a directory, expected a text file with one sentence per line")
-    with open(path, "rb") as f:
-        raw = f.read()
+    try:
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise UsageError(f"{where}: cannot read it ({e.strerror or e.__class__.__name__})") from None
     if b"\x00" in raw:
         raise UsageError(f"{where}: looks binary (contains NUL bytes), expected UTF-8 text")
     try:

@@ -9,6 +9,7 @@ that is mostly random carries no prior at all.
 from __future__ import annotations
 
 import os
+import re
 from typing import Sequence
 
 import numpy as np
@@ -23,39 +24,51 @@ def task_words(task) -> list[str]:
     return [str(i) for i in range(task.spec.vocab_size)]
 
 
+# Far above any published word vectors (GloVe and word2vec 300-d, contextual ones 1,024-d): a file whose
+# line breaks were lost reads as one vector of millions of values, and a [V, d] table of it exhausts memory.
+MAX_VECTOR_DIM = 4096
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # the bytes that are not UTF-8, as errors="surrogateescape" keeps them
+
+
 def read_word_vectors(path: str, words: Sequence[str], seed: int,
                       flag: str = "--embeddings_file") -> tuple[np.ndarray, list[str]]:
     """(matrix [len(words), d] float32, the words missing from the file)."""
     if not os.path.isfile(path):
         raise UsageError(f"{flag}={path}: no such file (make one with `python -m tfgan_text.glove`)")
+    where = f"{flag}={path}"
     wanted = {word: index for index, word in enumerate(words)}
     found: dict[int, np.ndarray] = {}
-    dim = None
-    with open(path, encoding="utf-8") as f:
-        for line_number, line in enumerate(f, 1):
-            parts = line.rstrip("\n").rstrip(" ").split(" ")
-            if len(parts) == 2 and line_number == 1 and all(p.isdigit() for p in parts):
-                continue  # a word2vec-style "count dim" header
-            if len(parts) < 2:
-                raise UsageError(f"{flag}={path}: line {line_number} is not `word v1 ... vd`")
-            if dim is None:
-                dim = len(parts) - 1
-            elif len(parts) - 1 != dim:
-                raise UsageError(f"{flag}={path}: line {line_number} has {len(parts) - 1} values, "
-                                 f"the first vector has {dim}")
-            index = wanted.get(parts[0])
-            if index is None or index in found:
-                continue
-            try:
-                found[index] = np.asarray(parts[1:], dtype=np.float32)
-            except ValueError:
-                raise UsageError(f"{flag}={path}: line {line_number} has a value that is not a number") from None
-            if not np.all(np.isfinite(found[index])):
-                raise UsageError(f"{flag}={path}: line {line_number} has a value that is not finite")
+    dim = header_dim = None
+    for line_number, line in _text_lines(path, where):
+        parts = line.rstrip("\n").rstrip(" ").split(" ")
+        if len(parts) == 2 and line_number == 1 and all(p.isdecimal() for p in parts):
+            header_dim = int(parts[1])  # a word2vec-style "count dim" header
+            continue
+        if len(parts) < 2:
+            raise UsageError(f"{where}: line {line_number} is not `word v1 ... vd`")
+        if dim is None:
+            dim = len(parts) - 1
+            if dim > MAX_VECTOR_DIM:
+                raise UsageError(f"{where}: line {line_number} has {dim:,} values, more than the "
+                                 f"{MAX_VECTOR_DIM:,} of any word vectors (lost line breaks?)")
+        if header_dim is not None and len(parts) - 1 != header_dim:
+            raise UsageError(f"{where}: line {line_number} has {len(parts) - 1} values, but the header "
+                             f"(line 1) declares {header_dim}")
+        if len(parts) - 1 != dim:
+            raise UsageError(f"{where}: line {line_number} has {len(parts) - 1} values, the first vector has {dim}")
+        index = wanted.get(parts[0])
+        if index is None or index in found:
+            continue
+        try:
+            found[index] = np.asarray(parts[1:], dtype=np.float32)
+        except ValueError:
+            raise UsageError(f"{where}: line {line_number} has a value that is not a number") from None
+        if not np.all(np.isfinite(found[index])):
+            raise UsageError(f"{where}: line {line_number} has a value that is not finite")
     if dim is None:
-        raise UsageError(f"{flag}={path}: the file holds no vectors")
+        raise UsageError(f"{where}: the file holds no vectors")
     if not found:
-        raise UsageError(f"{flag}={path}: none of the task's {len(words):,} words is in the file "
+        raise UsageError(f"{where}: none of the task's {len(words):,} words is in the file "
                          "(was it made for another corpus or tokenizer?)")
     known = np.stack(list(found.values()))
     rng = np.random.default_rng(seed)
@@ -64,6 +77,22 @@ def read_word_vectors(path: str, words: Sequence[str], seed: int,
         matrix[index] = vector
     missing = [word for index, word in enumerate(words) if index not in found]
     return matrix, missing
+
+
+def _text_lines(path: str, where: str):
+    """(number, text) of each line of `path`, read lazily (vectors files run to gigabytes); a line that is
+    not UTF-8 is an error naming it."""
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+            for number, line in enumerate(f, 1):
+                bad = _NOT_UTF8.search(line)
+                if bad:
+                    offset = len(line[:bad.start()].encode("utf-8", "surrogateescape"))
+                    raise UsageError(f"{where}: line {number} is not valid UTF-8 (byte {offset}: "
+                                     f"{line[bad.start()].encode('utf-8', 'surrogateescape')!r})")
+                yield number, line.lstrip("\ufeff") if number == 1 else line
+    except OSError as e:
+        raise UsageError(f"{where}: cannot read it ({e.strerror or e.__class__.__name__})") from None
 
 
 def write_word_vectors(path: str, words: Sequence[str], vectors: np.ndarray) -> int:
