@@ -176,3 +176,24 @@ def test_vectors_of_an_absurd_dimension_are_refused_before_a_table_is_made(tmp_p
         read_word_vectors(str(path), ["a", "b"], seed=0)
     assert one_line(error) == (f"--embeddings_file={path}: line 1 has 5,000 values, more than the "
                                f"{word_vectors.MAX_VECTOR_DIM:,} of any word vectors (lost line breaks?)")
+
+
+# --- 4. empty TSV fields ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, message", [
+    ("source only\t", "line 3 has an empty target (after the tab)"),
+    ("\ttarget only", "line 3 has an empty source (before the tab)"),
+    ("no tab here", "line 3 has no tab (expected 'source<TAB>target'): 'no tab here'"),
+    ("a\tb\tc", "line 3 has 2 tabs (expected one, 'source<TAB>target'): 'a\\tb\\tc'"),
+])
+def test_an_empty_tsv_field_is_named_with_the_file_and_line(tmp_path, line, message):
+    path = write(tmp_path, "train.tsv", ["fine\tpair", "", line, "more\tpairs"])
+    with pytest.raises(UsageError) as error:
+        build_parallel(path)
+    assert one_line(error) == f"--train_data={path}: {message}"
+
+
+def test_trailing_tabs_after_a_target_are_ignored(tmp_path):
+    path = write(tmp_path, "train.tsv", ["a b\tc d\t", "e\tf\t\t"] * 4)
+    task = build_parallel(path)
+    assert {task.decode(row[task.source_length:]) for row in task.train} <= {"c d", "f"}

@@ -48,9 +48,9 @@ def test_tsv_corpus_vocabulary_from_both_sides_and_references(tmp_path):
 
 
 @pytest.mark.parametrize("line, message", [
-    ("no tab here", "non-blank line 2 is not 'source<TAB>target' \\(0 tabs\\)"),
-    ("a\tb\tc", "non-blank line 2 is not 'source<TAB>target' \\(2 tabs\\)"),
-    ("\tonly target", "non-blank line 2"),
+    ("no tab here", "line 2 has no tab \\(expected 'source<TAB>target'\\)"),
+    ("a\tb\tc", "line 2 has 2 tabs \\(expected one, 'source<TAB>target'\\)"),
+    ("\tonly target", "line 2 has an empty source"),
 ])
 def test_malformed_tsv_lines_name_the_file_and_line(tmp_path, line, message):
     path = write(tmp_path, "train.tsv", ["fine\tpair", line])

@@ -8,6 +8,11 @@ from tfgan_text.errors import UsageError
 
 def read_lines(path: str, flag: str) -> list[str]:
     """The non-blank lines of `path`, stripped. `flag` names the flag that gave the path."""
+    return [line.strip() for _, line in read_numbered_lines(path, flag)]
+
+
+def read_numbered_lines(path: str, flag: str) -> list[tuple[int, str]]:
+    """(line number, line without its line break) of the non-blank lines of `path`, not stripped."""
     where = f"--{flag}={path}"
     if not os.path.exists(path):
         raise UsageError(f"{where}: no such file")
@@ -24,8 +29,7 @@ def read_lines(path: str, flag: str) -> list[str]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         raise UsageError(f"{where}: is not valid UTF-8 (byte {e.start}: {raw[e.start:e.start + 1]!r})") from None
-    lines = [line.strip() for line in text.lstrip("\ufeff").splitlines()]
-    lines = [line for line in lines if line]
+    lines = [(number, line) for number, line in enumerate(text.lstrip("\ufeff").splitlines(), 1) if line.strip()]
     if not lines:
         raise UsageError(f"{where}: is empty (no non-blank lines)")
     return lines

@@ -139,14 +139,24 @@ def mapping_task(kind: str, num_symbols: int, min_length: int, max_length: int, 
 # --- a TSV parallel corpus -----------------------------------------------------------------------------
 
 def read_pairs(path: str, flag: str) -> list[tuple[str, str]]:
-    """The `source<TAB>target` lines of `path` (blank lines skipped)."""
+    """The `source<TAB>target` lines of `path` (blank lines skipped, tabs after the target ignored)."""
     pairs = []
-    for number, line in enumerate(corpus.read_lines(path, flag), start=1):
+    for number, line in corpus.read_numbered_lines(path, flag):
         fields = line.split("\t")
-        if len(fields) != 2 or not fields[0].strip() or not fields[1].strip():
-            raise UsageError(f"--{flag}={path}: non-blank line {number} is not 'source<TAB>target' "
-                             f"({len(fields) - 1} tabs): {line[:60]!r}")
-        pairs.append((fields[0].strip(), fields[1].strip()))
+        while len(fields) > 2 and not fields[-1].strip():
+            fields.pop()
+        where = f"--{flag}={path}: line {number}"
+        if len(fields) == 1:
+            raise UsageError(f"{where} has no tab (expected 'source<TAB>target'): {line.strip()[:60]!r}")
+        if len(fields) > 2:
+            raise UsageError(f"{where} has {len(fields) - 1} tabs (expected one, 'source<TAB>target'): "
+                             f"{line.strip()[:60]!r}")
+        source, target = (field.strip() for field in fields)
+        if not source:
+            raise UsageError(f"{where} has an empty source (before the tab)")
+        if not target:
+            raise UsageError(f"{where} has an empty target (after the tab)")
+        pairs.append((source, target))
     return pairs
 
 
