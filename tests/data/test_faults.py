@@ -197,3 +197,18 @@ def test_trailing_tabs_after_a_target_are_ignored(tmp_path):
     path = write(tmp_path, "train.tsv", ["a b\tc d\t", "e\tf\t\t"] * 4)
     task = build_parallel(path)
     assert {task.decode(row[task.source_length:]) for row in task.train} <= {"c d", "f"}
+
+
+# --- 5. what the fuzz of tests/test_fuzz_loaders.py found ------------------------------------------------
+
+def test_a_vocabulary_file_that_is_not_one_is_a_one_line_error_naming_it(tmp_path):
+    from tfgan_text.data.vocabulary import Vocabulary
+    path = tmp_path / "vocab.txt"
+    for content, reason in [(b"", "its first lines must be <pad>, <bos>, <eos>, <unk>"),
+                            (b"<pad>\n<bos>\n<eos>\n<unk>\na\n<bos>\n", "line 6 repeats the token '<bos>' of line 2"),
+                            (b"<pad>\n<bos>\n<eos>\n<unk>\n\x80\n", "byte 24 is not valid UTF-8")]:
+        path.write_bytes(content)
+        with pytest.raises(UsageError) as error:
+            Vocabulary.load(str(path))
+        assert one_line(error) == f"{path}: not a vocabulary ({reason})"
+

@@ -6,6 +6,8 @@ import hashlib
 import os
 from typing import Iterable, Sequence
 
+from tfgan_text.errors import UsageError
+
 PAD, BOS, EOS, UNK = "<pad>", "<bos>", "<eos>", "<unk>"
 SPECIAL_TOKENS = (PAD, BOS, EOS, UNK)
 
@@ -68,8 +70,23 @@ class Vocabulary:
 
     @classmethod
     def load(cls, path: str) -> "Vocabulary":
-        with open(path, encoding="utf-8") as f:
-            return cls([_unescape(line.rstrip("\n")) for line in f])
+        """The vocabulary `save` wrote to `path`; any other file is a one-line UsageError naming it."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                tokens = [_unescape(line.rstrip("\n")) for line in f]
+        except UnicodeDecodeError as e:
+            raise UsageError(f"{path}: not a vocabulary (byte {e.start} is not valid UTF-8)") from None
+        except OSError as e:
+            raise UsageError(f"{path}: cannot read the vocabulary ({e.strerror or e.__class__.__name__})") from None
+        if tuple(tokens[: len(SPECIAL_TOKENS)]) != SPECIAL_TOKENS:
+            raise UsageError(f"{path}: not a vocabulary (its first lines must be {', '.join(SPECIAL_TOKENS)})")
+        first_line: dict[str, int] = {}
+        for number, token in enumerate(tokens, 1):
+            if token in first_line:
+                raise UsageError(f"{path}: not a vocabulary (line {number} repeats the token {token!r} of line "
+                                 f"{first_line[token]})")
+            first_line[token] = number
+        return cls(tokens)
 
 
 def _escape(token: str) -> str:
