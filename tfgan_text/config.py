@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import typing
 from typing import Any, Iterable
@@ -25,6 +26,7 @@ SEQGAN_NUM_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160
 # The longest sequence (tokens, eos not counted) a corpus task trains on: 40x the published setups' T (<= 51
 # words; COCO characters <= 180) and already [64, 2048, 5,000] float logits (2.6 GB) per MLE batch.
 MAX_SEQUENCE_LENGTH = 2048
+MAX_SEED = 2**31 - 1  # seeds become int32 stateless seeds and numpy generators (which refuse negative ones)
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Installed: presets/ inside the package (setup.py copies flags/*.cfg there); a checkout: flags/ beside it.
 PRESET_DIRS = (os.path.join(PACKAGE_DIR, "presets"), os.path.join(os.path.dirname(PACKAGE_DIR), "flags"))
@@ -88,9 +90,16 @@ class Component:
 
 
 def _coerce(name: str, kind: Any, value: Any) -> Any:
-    """`value` as the field's type (ints as floats, lists as tuples); anything else is an error."""
-    if kind is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+    """`value` as the field's type (ints as floats, lists as tuples); anything else, or a float that is not
+    finite, is an error."""
+    if kind is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            value = float(value)
+        except OverflowError:  # an int beyond any float
+            value = math.inf
+        if not math.isfinite(value):
+            raise ConfigError(f"{name}={value!r}: expected a finite number")
+        return value
     if typing.get_origin(kind) is tuple:
         if isinstance(value, (list, tuple)) and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return tuple(value)
@@ -140,14 +149,15 @@ class TaskConfig(Component):
     mapping_num_test: int = option(1000, "--task=copy|reverse: held-out pairs.", lower=1)
     oracle_params: str = option("", "Oracle LSTM .npz (e.g. ../shared/data/seqgan_oracle_lstm.npz); empty: an "
                                 "oracle drawn from --oracle_seed with SeqGAN's recipe.")
-    oracle_seed: int = option(88, "Seed of the random oracle.")
+    oracle_seed: int = option(88, "Seed of the random oracle.", lower=0, upper=MAX_SEED)
     oracle_vocab_size: int = option(5000, "Random oracle vocabulary.", lower=2)
     oracle_embedding_dim: int = option(32, "Random oracle embedding size.", lower=1)
     oracle_hidden_dim: int = option(32, "Random oracle hidden size.", lower=1)
     oracle_length: int = option(20, "Oracle sequence length T.", lower=1)
     oracle_num_train: int = option(10000, "Training sequences sampled from the oracle.", lower=1)
     oracle_num_test: int = option(10000, "Held-out sequences sampled from the oracle.", lower=1)
-    oracle_data_seed: int = option(0, "Seed of the oracle's training and held-out samples.")
+    oracle_data_seed: int = option(0, "Seed of the oracle's training and held-out samples.", lower=0,
+                                   upper=MAX_SEED)
 
     def validate(self) -> None:
         super().validate()
@@ -206,7 +216,8 @@ class TrainingConfig(Component):
     steps: int = option(0, "Training steps; 0: use --epochs.", lower=0)
     learning_rate: float = option(0.01, "Adam learning rate.", lower=0.0)
     grad_clip: float = option(5.0, "Global-norm gradient clip; 0: none.", lower=0.0)
-    seed: int = option(1, "Seed of initialisation, data order, dropout and sampling.")
+    seed: int = option(1, "Seed of initialisation, data order, dropout, sampling and the held-out split.",
+                       lower=0, upper=MAX_SEED)
     strategy: str = option("auto", "tf.distribute strategy; auto = mirrored when several GPUs are visible; "
                            "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (see README, "
                            "Distributed training).", choices=("auto", "default", "mirrored", "multi_worker"))

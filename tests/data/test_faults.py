@@ -212,3 +212,22 @@ def test_a_vocabulary_file_that_is_not_one_is_a_one_line_error_naming_it(tmp_pat
             Vocabulary.load(str(path))
         assert one_line(error) == f"{path}: not a vocabulary ({reason})"
 
+
+@pytest.mark.parametrize("field, value", [("learning_rate", float("nan")), ("heldout_fraction", float("nan")),
+                                          ("learning_rate", float("inf")), ("learning_rate", 10**400)])
+def test_a_float_flag_that_is_not_finite_is_refused(field, value):
+    """--heldout_fraction=nan passed the bounds (NaN compares false) and crashed the held-out split."""
+    from tfgan_text.config import MethodConfig
+    with pytest.raises(ConfigError, match=f"^{field}=(nan|inf): expected a finite number$"):
+        MethodConfig(**{field: value})
+
+
+@pytest.mark.parametrize("field", ["seed", "oracle_seed", "oracle_data_seed"])
+def test_seeds_are_bounded(field, tmp_path):
+    """--seed=-1 crashed the held-out split (numpy refuses negative seeds), --oracle_seed=-1 the random oracle."""
+    from tfgan_text.config import MethodConfig
+    with pytest.raises(ConfigError, match=f"^{field}=-1: must be at least 0$"):
+        MethodConfig(**{field: -1})
+    with pytest.raises(ConfigError, match=f"^{field}={2**31}: must be at most"):
+        MethodConfig(**{field: 2**31})
+    MethodConfig(**{field: 2**31 - 1})
