@@ -206,7 +206,7 @@ def test_a_vocabulary_file_that_is_not_one_is_a_one_line_error_naming_it(tmp_pat
     path = tmp_path / "vocab.txt"
     for content, reason in [(b"", "its first lines must be <pad>, <bos>, <eos>, <unk>"),
                             (b"<pad>\n<bos>\n<eos>\n<unk>\na\n<bos>\n", "line 6 repeats the token '<bos>' of line 2"),
-                            (b"<pad>\n<bos>\n<eos>\n<unk>\n\x80\n", "byte 24 is not valid UTF-8")]:
+                            (b"<pad>\n<bos>\n<eos>\n<unk>\n\x80\n", "line 5 is not valid UTF-8")]:
         path.write_bytes(content)
         with pytest.raises(UsageError) as error:
             Vocabulary.load(str(path))
@@ -214,7 +214,8 @@ def test_a_vocabulary_file_that_is_not_one_is_a_one_line_error_naming_it(tmp_pat
 
 
 @pytest.mark.parametrize("field, value", [("learning_rate", float("nan")), ("heldout_fraction", float("nan")),
-                                          ("learning_rate", float("inf")), ("learning_rate", 10**400)])
+                                          ("learning_rate", float("inf")),
+                                          pytest.param("learning_rate", 10**400, id="learning_rate-10**400")])
 def test_a_float_flag_that_is_not_finite_is_refused(field, value):
     """--heldout_fraction=nan passed the bounds (NaN compares false) and crashed the held-out split."""
     from tfgan_text.config import MethodConfig

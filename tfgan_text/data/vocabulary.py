@@ -72,12 +72,17 @@ class Vocabulary:
     def load(cls, path: str) -> "Vocabulary":
         """The vocabulary `save` wrote to `path`; any other file is a one-line UsageError naming it."""
         try:
-            with open(path, encoding="utf-8") as f:
-                tokens = [_unescape(line.rstrip("\n")) for line in f]
-        except UnicodeDecodeError as e:
-            raise UsageError(f"{path}: not a vocabulary (byte {e.start} is not valid UTF-8)") from None
+            with open(path, "rb") as f:
+                raw = f.read()
         except OSError as e:
             raise UsageError(f"{path}: cannot read the vocabulary ({e.strerror or e.__class__.__name__})") from None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            line = raw[:e.start].count(b"\n") + 1
+            raise UsageError(f"{path}: not a vocabulary (line {line} is not valid UTF-8)") from None
+        lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")  # as text mode reads lines
+        tokens = [_unescape(line) for line in (lines[:-1] if lines[-1] == "" else lines)]
         if tuple(tokens[: len(SPECIAL_TOKENS)]) != SPECIAL_TOKENS:
             raise UsageError(f"{path}: not a vocabulary (its first lines must be {', '.join(SPECIAL_TOKENS)})")
         first_line: dict[str, int] = {}
