@@ -72,13 +72,17 @@ def test_resume_refuses_a_different_vocabulary_or_model_and_changes_nothing(tmp_
     capsys.readouterr()
     before = snapshot(logdir)
     error = run_expecting_usage_error(base + ["--resume", "--max_vocab_size=8"], capsys)
-    assert "--resume: vocab_size is 8" in error
+    assert f"--max_vocab_size=8: the run in --logdir={logdir} was trained with --max_vocab_size=0" in error
     other_words = tmp_path / "other.txt"
     other_words.write_text(open(corpus).read().replace("cow", "owl"))  # same size, other vocabulary
     error = run_expecting_usage_error(base + ["--resume", f"--train_data={other_words}"], capsys)
-    assert "--resume: the vocabulary built from the flags differs from" in error
+    assert f"--train_data={other_words}: the run in --logdir={logdir} was trained with --train_data={corpus}" in error
     error = run_expecting_usage_error(base + ["--resume", "--hidden_dim=16"], capsys)
-    assert "--resume: hidden_dim is 16" in error and "was trained with 8" in error
+    assert error.endswith(f"error: --hidden_dim=16: the run in --logdir={logdir} was trained with --hidden_dim=8")
+    error = run_expecting_usage_error(base + ["--resume", "--method=seqgan"], capsys)  # the method first
+    assert f"error: --method=seqgan: the run in --logdir={logdir} was trained with --method=mle" in error
+    error = run_expecting_usage_error(base + ["--resume", "--rollout_num=3"], capsys)  # not an MLE flag
+    assert f"error: --rollout_num=3: not a flag of --method=mle (the run in --logdir={logdir})" in error
     error = run_expecting_usage_error(base, capsys)  # a second run into the same directory
     assert "already holds a run" in error
     assert snapshot(logdir) == before

@@ -58,7 +58,7 @@ def train(method: str | type[Method], config: MethodConfig | None = None, *, tas
     check_step_fits(method_class, config, task.spec)
     identity = model_identity(method_class.name, config, task, method_class.identity_flags)
     if resume:
-        run_dir.check_resumable(identity)  # every worker restores from the chief's run directory
+        run_dir.check_resumable(identity, config)  # every worker restores from the chief's run directory
     elif chief and run_dir:
         run_dir.check_new()
     log(f"{method_class.name} on {task.name}: {len(task.train):,} training sequences, vocabulary "

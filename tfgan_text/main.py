@@ -17,7 +17,7 @@ from absl import flags  # noqa: E402
 
 from tfgan_text.cli import (config_from_flags, define_config_flags, explicit_fields, parse,  # noqa: E402
                             run_command, with_default_preset)
-from tfgan_text.config import ConfigError, RunOptions, training_config_classes  # noqa: E402
+from tfgan_text.config import RUN_OPTION_NAMES, ConfigError, RunOptions, training_config_classes  # noqa: E402
 from tfgan_text.errors import UsageError  # noqa: E402
 
 FLAGS = flags.FlagValues()
@@ -47,6 +47,11 @@ def resumed_config(options: RunOptions):
         raise UsageError(f"--method={options.method}: the run in --logdir={options.logdir} was trained with "
                          f"--method={method}")
     config_class = get_method(method).config_class
+    names = {f.name for f in config_class.fields()}
+    for name in FLAGS:
+        if FLAGS[name].present and name not in names and name not in RUN_OPTION_NAMES:  # else ignored silently
+            raise UsageError(f"{FLAGS[name].serialize()}: not a flag of --method={method} (the run in "
+                             f"--logdir={options.logdir})")
     try:
         return method, config_class.from_dict(values, source=source).replace(**explicit_fields(FLAGS, config_class))
     except ConfigError as e:

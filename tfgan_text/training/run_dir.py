@@ -9,19 +9,31 @@ is still read); run.json the model identity that a resumed run must match.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from typing import Any
 
 import tensorflow as tf
 
-from tfgan_text.config import MethodConfig, all_fields, read_config_json, read_flagfile, write_config
+from tfgan_text.config import MethodConfig, TaskConfig, all_fields, read_config_json, read_flagfile, write_config
 from tfgan_text.data.tasks import Task
 from tfgan_text.data.vocabulary import Vocabulary
 from tfgan_text.errors import UsageError
 
 IDENTITY_FIELDS = ("embedding_dim", "hidden_dim", "num_layers")
 CONDITIONAL_IDENTITY_FIELDS = ("attention", "hard_attention", "memory_hops")
+# The task flags most likely behind a differing identity entry that is not itself a flag, likeliest first.
+TASK_FLAGS_BEHIND = {
+    "task": ("task", "train_data"),
+    "vocab_size": ("oracle_vocab_size", "max_vocab_size", "min_count", "tokenizer", "mapping_num_symbols",
+                   "train_data", "task"),
+    "sequence_length": ("oracle_length", "max_length", "mapping_max_length", "long_sentences", "tokenizer",
+                        "train_data", "task"),
+    "source_length": ("max_source_length", "mapping_max_length", "train_data", "task"),
+    "vocabulary_sha": ("train_data", "tokenizer", "min_count", "max_vocab_size", "max_length", "long_sentences",
+                       "test_data", "heldout_fraction", "task"),
+}
 
 
 def model_identity(method: str, config: MethodConfig, task: Task, extra_fields: tuple[str, ...] = ()) -> dict:
@@ -71,20 +83,56 @@ class RunDirectory:
             raise UsageError(f"--logdir={self.logdir}: already holds a run; pass --resume to continue it "
                              "or choose another --logdir")
 
-    def check_resumable(self, identity: dict) -> None:
-        """Refuses to resume into a run whose model, method or vocabulary differ."""
+    def check_resumable(self, identity: dict, config: MethodConfig | None = None) -> None:
+        """Refuses to resume into a run whose method, model or data differ; the message names the flag
+        (the method first; for the vocabulary or sequence length, the task flag of `config` that changed
+        from the run's config.json)."""
         if not self.latest_checkpoint() or not os.path.exists(self.identity):
             raise UsageError(f"--resume: no checkpoint to resume in --logdir={self.logdir}")
         with open(self.identity, encoding="utf-8") as f:
             saved = json.load(f)
-        for key in sorted(set(saved) | set(identity)):
+        keys = set(saved) | set(identity)
+        for key in [k for k in ("method", "task") if k in keys] + sorted(keys - {"method", "task"}):
             if key not in saved and _is_field_default(key, identity.get(key)):
                 continue  # a field newer than the run: the run was trained as its default says
-            if saved.get(key) != identity.get(key) and key == "vocabulary_sha":
-                raise UsageError(f"--resume: the vocabulary built from the flags differs from {self.vocabulary}")
             if saved.get(key) != identity.get(key):
-                raise UsageError(f"--resume: {key} is {identity.get(key)!r} but the run in --logdir={self.logdir} "
-                                 f"was trained with {saved.get(key)!r}")
+                raise UsageError(self._mismatch(key, saved, identity, config))
+
+    def _mismatch(self, key: str, saved: dict, identity: dict, config: MethodConfig | None) -> str:
+        """The one line that names the flag behind a differing identity `key`."""
+        run = f"the run in --logdir={self.logdir}"
+        if key == "method" or (key in all_fields() and key != "task"):  # identity["task"] is the task's kind
+            new, old = _flag_value(identity.get(key)), _flag_value(saved.get(key))
+            if key not in saved:
+                default = _flag_value(all_fields()[key].default)
+                return f"--{key}={new}: {run} was trained before --{key} existed (as --{key}={default})"
+            return f"--{key}={new}: {run} was trained with --{key}={old}"
+        changed = self._changed_task_flags(config)
+        likely = TASK_FLAGS_BEHIND.get(key, ())
+        changed.sort(key=lambda item: likely.index(item[0]) if item[0] in likely else len(likely))
+        if changed:
+            name, new, old = changed[0]
+            return f"--{name}={_flag_value(new)}: {run} was trained with --{name}={_flag_value(old)}"
+        if key == "task":
+            return f"--resume: the task is {identity.get(key)} but {run} was trained on {saved.get(key)}"
+        if key == "vocabulary_sha":
+            return (f"--resume: the vocabulary built from the flags differs from {self.vocabulary} (did the "
+                    "data change?)")
+        return (f"--resume: the task built from the flags has {key} {identity.get(key)} but {run} was trained "
+                f"with {saved.get(key)} (did its data change?)")
+
+    def _changed_task_flags(self, config: MethodConfig | None) -> list[tuple[str, Any, Any]]:
+        """(flag, value now, value in the run's config) of every task flag that differs from the run's."""
+        if config is None:
+            return []
+        try:
+            _, values, _ = self.saved_config()
+        except (UsageError, OSError):
+            return []
+        task_fields = [f.name for f in dataclasses.fields(TaskConfig)]
+        default = {name: all_fields()[name].default for name in task_fields}
+        return [(name, getattr(config, name), values.get(name, default[name])) for name in task_fields
+                if _flag_value(getattr(config, name)) != _flag_value(values.get(name, default[name]))]
 
     def create(self, identity: dict, task: Task, method: str, config: MethodConfig) -> None:
         """Writes the files that stand beside every checkpoint (each atomically)."""
@@ -106,6 +154,15 @@ def _write_atomically(path: str, text: str) -> None:
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(tmp, path)
+
+
+def _flag_value(value) -> str:
+    """`value` as it is written on the command line."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
 
 
 def _is_field_default(name: str, value) -> bool:
