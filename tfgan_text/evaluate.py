@@ -74,7 +74,7 @@ def main(argv: list[str]) -> None:
     reference_texts = read_text_file(c.references_file, "references_file") if c.references_file else None
     if samples_texts is not None and len(samples_texts) < 2:
         raise UsageError(f"--samples_file={c.samples_file}: needs at least 2 sentences")
-    loaded = load_run(c.checkpoint_dir, log=lambda message: None)  # stderr stays one line on errors
+    loaded = load_run(c.checkpoint_dir, log=lambda message: None, warn=log)  # only a skipped checkpoint is said
     metrics = choose_metrics(list(c.metrics), loaded.task)
     if (samples_texts is not None or reference_texts is not None) and loaded.task.name == "oracle":
         raise UsageError("--samples_file/--references_file: only for corpus tasks (the oracle task is ids)")

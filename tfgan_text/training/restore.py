@@ -29,13 +29,16 @@ class LoadedRun:
     step: int
 
 
-def load_run(checkpoint_dir: str, flag: str = "--checkpoint_dir", full_task: bool = True, log=print) -> LoadedRun:
+def load_run(checkpoint_dir: str, flag: str = "--checkpoint_dir", full_task: bool = True, log=print,
+             warn=None) -> LoadedRun:
     """The latest checkpoint's generator with the task it was trained on.
 
     The task comes from the run's config.json (flags.cfg for runs made before it; a corpus task with
     the saved vocabulary, so ids mean what they meant in training) and is checked against run.json;
     the method is rebuilt through the METHODS registry and restored in the trainer's exact layout.
     `full_task=False` skips sampling the oracle's data sets (serving needs only the oracle's shape).
+    A newest checkpoint that does not read back completely (truncated, garbled) is skipped for the
+    newest one that does, with one line to `warn` (default: `log`).
     """
     where = f"{flag}={checkpoint_dir}"
     if not os.path.isdir(checkpoint_dir):
@@ -43,8 +46,7 @@ def load_run(checkpoint_dir: str, flag: str = "--checkpoint_dir", full_task: boo
     run_dir = RunDirectory(checkpoint_dir)
     if not os.path.isdir(run_dir.checkpoints) and os.path.basename(os.path.normpath(checkpoint_dir)) == "checkpoints":
         run_dir = RunDirectory(os.path.dirname(os.path.normpath(checkpoint_dir)))  # given <run>/checkpoints
-    checkpoint = run_dir.latest_checkpoint()
-    if checkpoint is None:
+    if not run_dir.checkpoint_candidates():
         raise UsageError(f"{where}: no checkpoint (ckpt-N) in {run_dir.checkpoints}")
     if not os.path.exists(run_dir.identity):
         raise UsageError(f"{where}: {run_dir.identity} is missing (not a tfgan_text run directory?)")
@@ -73,6 +75,7 @@ def load_run(checkpoint_dir: str, flag: str = "--checkpoint_dir", full_task: boo
         if identity.get(key) != value:
             raise UsageError(f"{where}: the task rebuilt from {source} has {key} {value}, but the run "
                              f"was trained with {identity.get(key)} (did its data change?)")
+    checkpoint = run_dir.newest_restorable(where, log=warn or log)  # a damaged newer one is skipped, saying so
     built = METHODS[method](task, config, 1)
     step = tf.Variable(0, dtype=tf.int64, trainable=False, name="global_step")
     objects = tf.train.Checkpoint(step=step, **built.checkpoint_objects())

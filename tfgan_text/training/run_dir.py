@@ -10,6 +10,7 @@ is still read); run.json the model identity that a resumed run must match.
 from __future__ import annotations
 
 import dataclasses
+import glob
 import json
 import os
 from typing import Any
@@ -63,7 +64,43 @@ class RunDirectory:
         self.samples = os.path.join(logdir, "samples")
 
     def latest_checkpoint(self) -> str | None:
-        return tf.train.latest_checkpoint(self.checkpoints) if os.path.isdir(self.checkpoints) else None
+        """The newest checkpoint's prefix (restorable or not), or None."""
+        candidates = self.checkpoint_candidates()
+        return candidates[0] if candidates else None
+
+    def checkpoint_candidates(self) -> list[str]:
+        """Prefixes of the checkpoints in checkpoints/, newest (highest step) first: those the `checkpoint`
+        state file lists and any other ckpt-N.index (a damaged state file hides nothing)."""
+        if not os.path.isdir(self.checkpoints):
+            return []
+        found = {path[: -len(".index")] for path in glob.glob(os.path.join(glob.escape(self.checkpoints),
+                                                                            "ckpt-*.index"))}
+        try:
+            state = tf.train.get_checkpoint_state(self.checkpoints)
+        except Exception:  # noqa: BLE001  (a garbled state file: the files on disk still say what there is)
+            state = None
+        if state is not None:
+            listed = list(state.all_model_checkpoint_paths) + [state.model_checkpoint_path]
+            found |= {os.path.join(self.checkpoints, os.path.basename(p)) for p in listed
+                      if p and os.path.exists(os.path.join(self.checkpoints, os.path.basename(p)) + ".index")}
+        return sorted((p for p in found if checkpoint_number(p) is not None), key=checkpoint_number, reverse=True)
+
+    def newest_restorable(self, where: str, log=print) -> str:
+        """The newest checkpoint whose index and data read back completely (every tensor, checksums
+        included); each newer one is skipped with one line to `log` saying why. None readable: one
+        UsageError naming `where` (the flag) and why each failed."""
+        problems = []
+        for prefix in self.checkpoint_candidates():
+            problem = unreadable_checkpoint(prefix)
+            if problem is None:
+                for skipped, why in problems:
+                    log(f"skipped checkpoint {skipped}: {why}")
+                return prefix
+            problems.append((prefix, problem))
+        if not problems:
+            raise UsageError(f"{where}: no checkpoint (ckpt-N) in {self.checkpoints}")
+        why = "; ".join(f"{os.path.basename(prefix)}: {problem}" for prefix, problem in problems)
+        raise UsageError(f"{where}: no checkpoint in {self.checkpoints} restores completely ({why})")
 
     def saved_vocabulary(self) -> Vocabulary | None:
         return Vocabulary.load(self.vocabulary) if os.path.exists(self.vocabulary) else None
@@ -147,6 +184,35 @@ class RunDirectory:
         path = os.path.join(self.samples, f"step_{step:08d}.txt")
         _write_atomically(path, "".join(text + "\n" for text in texts))
         return path
+
+
+def unreadable_checkpoint(prefix: str) -> str | None:
+    """Why the checkpoint `prefix` cannot be restored completely, or None: its index must parse and every
+    tensor must read back (TensorFlow checks each one's CRC32C), so a truncated data file or a garbled index
+    is found before anything is restored from it."""
+    if not os.path.exists(prefix + ".index"):
+        return "its .index file is missing"
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+    except Exception as e:  # noqa: BLE001  (TensorFlow raises OpError, ValueError or IndexError here)
+        return f"its index is unreadable ({_one_line(e)})"
+    try:
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+    except Exception as e:  # noqa: BLE001
+        return f"its data is unreadable ({_one_line(e)})"
+    return None
+
+
+def _one_line(error: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(getattr(error, "message", None) or error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def checkpoint_number(prefix: str) -> int | None:
+    """N of a ckpt-N prefix (None for another name)."""
+    number = os.path.basename(prefix)[len("ckpt-"):]
+    return int(number) if number.isdigit() else None
 
 
 def _write_atomically(path: str, text: str) -> None:

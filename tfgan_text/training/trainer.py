@@ -26,7 +26,7 @@ from tfgan_text.errors import UsageError
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.training.actions import (Checkpointer, DivergenceGuard, Evaluation, ProgressBar, StepResult,
                                          StopSignal, Summaries, step_seed)
-from tfgan_text.training.run_dir import RunDirectory
+from tfgan_text.training.run_dir import RunDirectory, checkpoint_number
 
 
 _strategies: dict[str, tf.distribute.Strategy] = {}
@@ -106,8 +106,7 @@ class Trainer:
         """Runs every phase to its end (or to a stop signal); returns the metric history (the last entry
         is the final evaluation)."""
         if self.resume:
-            self.checkpoint.restore(self.run_dir.latest_checkpoint()).assert_existing_objects_matched()
-            self.log(f"resumed from {self.run_dir.latest_checkpoint()} at step {int(self.step.numpy())}")
+            self.restore()
         writes = self.is_chief and self.run_dir is not None
         train_writer = tf.summary.create_file_writer(f"{self.run_dir.logdir}/train") if writes else \
             tf.summary.create_noop_writer()
@@ -143,6 +142,25 @@ class Trainer:
             eval_writer.flush()
             if self._scratch:
                 shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def restore(self) -> None:
+        """Restores the newest checkpoint that reads back completely (a damaged newer one is skipped, with
+        one line; the chief then makes the `checkpoint` state file list only the one restored and older, so
+        the run's next saves replace the damaged ones)."""
+        prefix = self.run_dir.newest_restorable("--resume", log=self.log)
+        try:
+            self.checkpoint.restore(prefix).assert_existing_objects_matched()
+        except (AssertionError, ValueError, tf.errors.OpError) as e:
+            raise UsageError(f"--resume: {prefix} does not hold this run's models "
+                             f"({' '.join(str(e).split())[:160]})") from None
+        if self.is_chief and tf.train.latest_checkpoint(self.run_dir.checkpoints) != prefix:
+            older = [p for p in reversed(self.run_dir.checkpoint_candidates())
+                     if checkpoint_number(p) <= checkpoint_number(prefix)]
+            tf.compat.v1.train.update_checkpoint_state(self.run_dir.checkpoints, prefix,
+                                                       all_model_checkpoint_paths=older)
+            self.manager = tf.train.CheckpointManager(self.checkpoint, self.run_dir.checkpoints,
+                                                      max_to_keep=self.config.keep_checkpoints)
+        self.log(f"resumed from {prefix} at step {int(self.step.numpy())}")
 
     def run_phases(self, phases: list[Phase], batches, actions: list, stop: StopSignal) -> None:
         """Runs each phase's compiled step from the current global step to the phase's end."""
