@@ -57,14 +57,18 @@ def train(method: str | type[Method], config: MethodConfig | None = None, *, tas
     task = task or build_task(config, log=log, seed=config.seed)
     check_step_fits(method_class, config, task.spec)
     identity = model_identity(method_class.name, config, task, method_class.identity_flags)
+    restart = False  # --resume of a run that stopped before its first checkpoint: from step 0
     if resume:
-        run_dir.check_resumable(identity, config)  # every worker restores from the chief's run directory
+        restart = not run_dir.check_resumable(identity, config)  # every worker restores from the chief's directory
     elif chief and run_dir:
         run_dir.check_new()
     log(f"{method_class.name} on {task.name}: {len(task.train):,} training sequences, vocabulary "
         f"{task.spec.vocab_size:,}, length {task.spec.max_length}; NLL-test on {task.test_description}")
-    trainer = Trainer(method_class, task, config, run_dir, strategy=strategy, log=log, resume=resume)
-    if run_dir and not resume and chief:
+    if restart:
+        log(f"--resume: no checkpoint in {run_dir.checkpoints} (the run stopped before its first one); "
+            "starting it from step 0 with its saved config")
+    trainer = Trainer(method_class, task, config, run_dir, strategy=strategy, log=log, resume=resume and not restart)
+    if run_dir and (restart or not resume) and chief:
         run_dir.create(identity, task, method_class.name, config)
     if run_dir:
         log(f"run directory: {logdir} (tensorboard --logdir {logdir})")

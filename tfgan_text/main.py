@@ -42,7 +42,11 @@ def resumed_config(options: RunOptions):
     from tfgan_text.methods import get_method
     from tfgan_text.training.run_dir import RunDirectory
 
-    method, values, source = RunDirectory(options.logdir).saved_config()
+    run_dir = RunDirectory(options.logdir)
+    if not run_dir.holds_run_files():
+        raise UsageError(f"--resume: no checkpoint to resume in --logdir={options.logdir} (no run was started "
+                         "there; start one without --resume)")
+    method, values, source = run_dir.saved_config()
     if FLAGS["method"].present and options.method != method:
         raise UsageError(f"--method={options.method}: the run in --logdir={options.logdir} was trained with "
                          f"--method={method}")

@@ -93,3 +93,35 @@ def test_a_garbled_checkpoint_state_file_hides_no_checkpoint(tmp_path):
     skipped = []
     assert run_dir.newest_restorable("--resume", log=skipped.append) == f"{run_dir.checkpoints}/ckpt-5"
     assert len(skipped) == 1 and skipped[0].startswith(f"skipped checkpoint {run_dir.checkpoints}/ckpt-10: its data")
+
+
+def wedge(logdir):
+    """The run directory of a run that died after writing run.json, before its first checkpoint."""
+    checkpoints = f"{logdir}/checkpoints"
+    for path in glob.glob(f"{checkpoints}/ckpt-*") + [f"{checkpoints}/checkpoint"]:
+        os.remove(path)
+    assert sorted(os.listdir(checkpoints)) == ["config.json", "run.json"]
+
+
+def test_a_run_that_died_before_its_first_checkpoint_resumes_from_step_0_with_its_config(tmp_path, capsys):
+    logdir = str(tmp_path / "run")
+    train(logdir, "--steps=2", "--hidden_dim=12")
+    wedge(logdir)
+    capsys.readouterr()
+    assert main.run(["x"] + FAST + [f"--logdir={logdir}", "--steps=2"]) == 2  # a new run: refused, with the way out
+    error, _ = one_line_error(capsys)
+    assert f"--logdir={logdir}" in error and "before its first checkpoint" in error and "--resume" in error
+
+    assert main.run(["x", f"--logdir={logdir}", "--resume", "--steps=4"]) == 0
+    out = capsys.readouterr().out
+    assert "no checkpoint" in out and "from step 0 with its saved config" in out, out
+    assert tf.train.latest_checkpoint(f"{logdir}/checkpoints").endswith("ckpt-4")
+    with open(f"{logdir}/checkpoints/config.json") as f:
+        assert json.load(f)["config"]["hidden_dim"] == 12  # the saved config, not the default
+
+
+def test_resume_of_a_directory_without_a_run_says_what_to_do(tmp_path, capsys):
+    os.makedirs(tmp_path / "empty")
+    assert main.run(["x"] + FAST + [f"--logdir={tmp_path}/empty", "--resume"]) == 2
+    error, _ = one_line_error(capsys)
+    assert "no checkpoint to resume" in error and "without --resume" in error

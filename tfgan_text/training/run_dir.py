@@ -115,17 +115,32 @@ class RunDirectory:
             return method or "mle", values, self.legacy_flags
         raise UsageError(f"--logdir={self.logdir}: {self.config} is missing (not a tfgan_text run directory?)")
 
+    def holds_run_files(self) -> bool:
+        """Whether a run was started here: config.json (or an old run's flags.cfg) or run.json exists."""
+        return any(os.path.exists(path) for path in (self.config, self.legacy_flags, self.identity))
+
     def check_new(self) -> None:
-        if self.latest_checkpoint() or os.path.exists(self.identity):
+        if self.latest_checkpoint():
             raise UsageError(f"--logdir={self.logdir}: already holds a run; pass --resume to continue it "
                              "or choose another --logdir")
+        if os.path.exists(self.identity):
+            raise UsageError(f"--logdir={self.logdir}: holds a run that stopped before its first checkpoint; "
+                             "pass --resume to start it again from step 0 with its saved config, or choose "
+                             "another --logdir")
 
-    def check_resumable(self, identity: dict, config: MethodConfig | None = None) -> None:
+    def check_resumable(self, identity: dict, config: MethodConfig | None = None) -> bool:
         """Refuses to resume into a run whose method, model or data differ; the message names the flag
         (the method first; for the vocabulary or sequence length, the task flag of `config` that changed
-        from the run's config.json)."""
-        if not self.latest_checkpoint() or not os.path.exists(self.identity):
-            raise UsageError(f"--resume: no checkpoint to resume in --logdir={self.logdir}")
+        from the run's config.json). Returns whether there is a checkpoint to restore: False for a run
+        that stopped before its first one (it starts again from step 0)."""
+        has_checkpoint = self.latest_checkpoint() is not None
+        if not has_checkpoint and not self.holds_run_files():
+            raise UsageError(f"--resume: no checkpoint to resume in --logdir={self.logdir} (no run was started "
+                             "there; start one without --resume)")
+        if not os.path.exists(self.identity):
+            if has_checkpoint:
+                raise UsageError(f"--resume: {self.identity} is missing (not a tfgan_text run directory?)")
+            return False  # the run stopped while writing its files: nothing to compare
         with open(self.identity, encoding="utf-8") as f:
             saved = json.load(f)
         keys = set(saved) | set(identity)
@@ -134,6 +149,7 @@ class RunDirectory:
                 continue  # a field newer than the run: the run was trained as its default says
             if saved.get(key) != identity.get(key):
                 raise UsageError(self._mismatch(key, saved, identity, config))
+        return has_checkpoint
 
     def _mismatch(self, key: str, saved: dict, identity: dict, config: MethodConfig | None) -> str:
         """The one line that names the flag behind a differing identity `key`."""
