@@ -15,6 +15,8 @@ from tfgan_text.methods import CONDITIONAL_METHODS, get_method
 from tfgan_text.methods.base import Method
 from tfgan_text.training.memory import check_step_fits
 from tfgan_text.training.run_dir import RunDirectory, model_identity
+from tfgan_text.training.run_lock import acquire as acquire_run_lock
+from tfgan_text.training.run_lock import check_writable
 from tfgan_text.training.trainer import Trainer, is_chief, make_strategy
 
 if TYPE_CHECKING:
@@ -33,7 +35,9 @@ def train(method: str | type[Method], config: MethodConfig | None = None, *, tas
     per evaluation (`step` and each metric), the final evaluation last.
 
     `logdir` None: nothing is written. Otherwise the run directory holds checkpoints, TensorBoard logs,
-    samples and config.json, so the CLI can resume, evaluate and export it; `resume` continues it.
+    samples and config.json, so the CLI can resume, evaluate and export it; `resume` continues it. The
+    run holds `<logdir>/.lock` throughout (tfgan_text/training/run_lock.py): a second run on the same
+    `logdir` is refused, naming the holder.
     `export_name`: at the end, export the generator as `<export_dir>/<export_name>/<next version>`.
     """
     method_class = get_method(method)
@@ -46,14 +50,32 @@ def train(method: str | type[Method], config: MethodConfig | None = None, *, tas
                          "unconditionally")
     strategy = strategy or make_strategy(config.strategy)  # first: a multi-worker strategy precedes other TF work
     chief = is_chief(strategy)
-    from tfgan_text.data.build import build_task
-    from tfgan_text.serving import check_model_name, export_generator
+    from tfgan_text.serving import check_model_name
 
     if export_name:
         check_model_name(export_name, "--export_name")
     if resume and not logdir:
         raise UsageError("--resume needs --logdir (the run to continue)")
     run_dir = RunDirectory(logdir) if logdir else None
+    lock = None
+    if run_dir and chief:  # the other workers of a cluster write nothing into --logdir
+        if resume and not os.path.lexists(logdir):
+            raise UsageError(f"--resume: no checkpoint to resume in --logdir={logdir} (no such directory; start "
+                             "a run there without --resume)")
+        lock = acquire_run_lock(logdir, create=not resume, log=log)  # also the first write: bad paths end here
+    try:
+        if lock and os.path.isdir(run_dir.checkpoints):
+            check_writable(run_dir.checkpoints, f"--logdir={logdir}")
+        return _train(method_class, config, task, run_dir, resume, strategy, chief, export_name, export_dir, log)
+    finally:
+        if lock:
+            lock.release()
+
+
+def _train(method_class, config, task, run_dir, resume, strategy, chief, export_name, export_dir, log):
+    from tfgan_text.data.build import build_task
+    from tfgan_text.serving import export_generator
+
     task = task or build_task(config, log=log, seed=config.seed)
     check_step_fits(method_class, config, task.spec)
     identity = model_identity(method_class.name, config, task, method_class.identity_flags)
@@ -71,7 +93,7 @@ def train(method: str | type[Method], config: MethodConfig | None = None, *, tas
     if run_dir and (restart or not resume) and chief:
         run_dir.create(identity, task, method_class.name, config)
     if run_dir:
-        log(f"run directory: {logdir} (tensorboard --logdir {logdir})")
+        log(f"run directory: {run_dir.logdir} (tensorboard --logdir {run_dir.logdir})")
     history = trainer.train()
     if export_name and chief:
         export_generator(trainer.method.generator, task, export_dir, export_name, log=log,

@@ -1,14 +1,20 @@
 """Faults around the run directory: damaged checkpoints, a run that died before its first checkpoint, two
 runs on one --logdir, file-system errors. Each ends in one line (exit code 2 for what the user can fix
 before training, 1 for a fault during training) and leaves the last good checkpoint usable."""
+import errno
 import glob
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
 
 import pytest
 import tensorflow as tf
 
-from tests.conftest import TINY_FLAGS
+from tests.conftest import TINY_FLAGS, parse_cli
+from tests.training.test_trainer import start, wait_for
 from tfgan_text import evaluate as evaluate_cli
 from tfgan_text import export, main
 from tfgan_text.training.run_dir import RunDirectory, unreadable_checkpoint
@@ -20,9 +26,10 @@ def train(logdir, *flags):
     assert main.run(["x"] + FAST + [f"--logdir={logdir}"] + list(flags)) == 0
 
 
-def one_line_error(capsys, prefix="tfgan-text"):
+def one_line_error(capsys, prefix="tfgan-text", after_progress=False):
+    """The error line; `after_progress`: a fault during training, after the progress bar's output."""
     captured = capsys.readouterr()
-    error = captured.err.strip()
+    error = captured.err.strip().splitlines()[-1] if after_progress else captured.err.strip()
     assert "\n" not in error and "Traceback" not in captured.err + captured.out, captured.err
     assert error.startswith(f"{prefix}: "), error
     return error, captured.out
@@ -125,3 +132,101 @@ def test_resume_of_a_directory_without_a_run_says_what_to_do(tmp_path, capsys):
     assert main.run(["x"] + FAST + [f"--logdir={tmp_path}/empty", "--resume"]) == 2
     error, _ = one_line_error(capsys)
     assert "no checkpoint to resume" in error and "without --resume" in error
+
+
+# --- one writer per run directory -------------------------------------------------------------------------
+def write_lock(logdir, pid, host=None):
+    os.makedirs(logdir, exist_ok=True)
+    with open(f"{logdir}/.lock", "w") as f:
+        json.dump({"pid": pid, "host": host or socket.gethostname(), "started": "2026-12-01 10:00:00"}, f)
+
+
+def test_a_second_run_on_a_busy_logdir_is_refused_naming_the_holder(tmp_path, capsys):
+    logdir = str(tmp_path / "run")
+    first = start(FAST + ["--steps=200000", "--checkpoint_every=20", f"--logdir={logdir}"])
+    try:
+        assert wait_for(lambda: tf.train.latest_checkpoint(f"{logdir}/checkpoints")), "no checkpoint appeared"
+        capsys.readouterr()
+        for second in ([f"--logdir={logdir}"], [f"--logdir={logdir}", "--resume", "--steps=10"]):
+            assert main.run(["x"] + FAST + second) == 2
+            error, _ = one_line_error(capsys)
+            assert f"--logdir={logdir}: in use by pid {first.pid} on host {socket.gethostname()}" in error
+        assert first.poll() is None  # the first run goes on
+    finally:
+        first.send_signal(signal.SIGTERM)
+        output, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, output
+    assert not os.path.exists(f"{logdir}/.lock")  # released at exit
+
+
+def test_a_stale_lock_is_taken_over_and_a_live_or_foreign_one_is_not(tmp_path, capsys):
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True, check=True).stdout)  # exited and reaped: no longer running
+    logdir = str(tmp_path / "run")
+    write_lock(logdir, dead)
+    train(logdir, "--steps=2")
+    out = capsys.readouterr().out
+    assert f"took over the stale lock {logdir}/.lock of pid {dead} on host {socket.gethostname()}" in out, out
+    assert not os.path.exists(f"{logdir}/.lock")
+
+    write_lock(logdir, os.getppid())  # alive on this host
+    assert main.run(["x"] + FAST + [f"--logdir={logdir}", "--resume", "--steps=4"]) == 2
+    error, _ = one_line_error(capsys)
+    assert f"in use by pid {os.getppid()} on host {socket.gethostname()}" in error
+    write_lock(logdir, dead, host="elsewhere")  # cannot be checked from here: says how to remove it
+    assert main.run(["x"] + FAST + [f"--logdir={logdir}", "--resume", "--steps=4"]) == 2
+    error, _ = one_line_error(capsys)
+    assert f"in use by pid {dead} on host elsewhere" in error and f"remove {logdir}/.lock" in error
+
+
+def test_workers_that_are_not_the_chief_do_not_take_the_lock(tmp_path, monkeypatch):
+    from tfgan_text import api
+    from tfgan_text.training import trainer
+
+    monkeypatch.setattr(api, "is_chief", lambda strategy: False)
+    monkeypatch.setattr(trainer, "is_chief", lambda strategy: False)
+    logdir = str(tmp_path / "run")
+    write_lock(logdir, os.getppid())  # the chief's
+    before = open(f"{logdir}/.lock").read()
+    options, method, config = parse_cli(FAST + ["--steps=2", f"--logdir={logdir}"])
+    api.train(method, config, logdir=logdir, log=lambda message: None)
+    assert open(f"{logdir}/.lock").read() == before and os.listdir(logdir) == [".lock"]
+
+
+# --- file-system faults ---------------------------------------------------------------------------------
+def test_a_logdir_that_is_a_file_or_under_one_is_one_line_exit_2(tmp_path, capsys):
+    path = tmp_path / "file"
+    path.write_text("not a directory\n")
+    for logdir, message in ((path, "is a file, not a directory"),
+                            (path / "run", f"cannot create {path}/run (Not a directory)")):
+        for resume in ([], ["--resume"]):
+            assert main.run(["x"] + FAST + [f"--logdir={logdir}"] + resume) == 2
+            error, _ = one_line_error(capsys)
+            assert f"--logdir={logdir}" in error and (message in error or resume), error
+    assert path.read_text() == "not a directory\n"
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.EACCES])
+@pytest.mark.parametrize("exists", [False, True])
+def test_an_unwritable_logdir_is_one_line_exit_2_before_training(tmp_path, capsys, monkeypatch, code, exists):
+    """A read-only file system or a directory without write permission (injected: tests run as root)."""
+    mount = tmp_path / "mount"
+    logdir = mount / "run"
+    os.makedirs(logdir if exists else mount)
+
+    def refuse(real):
+        def call(path, *args, **kwargs):
+            if str(path).startswith(str(mount)):
+                raise OSError(code, os.strerror(code), str(path))
+            return real(path, *args, **kwargs)
+        return call
+
+    monkeypatch.setattr(os, "open", refuse(os.open))
+    monkeypatch.setattr(os, "mkdir", refuse(os.mkdir))
+    assert main.run(["x"] + FAST + [f"--logdir={logdir}"]) == 2
+    error, out = one_line_error(capsys)
+    what = f"cannot write in it ({os.strerror(code)})" if exists else f"cannot create {logdir} ({os.strerror(code)})"
+    assert f"--logdir={logdir}: {what}" in error
+    assert "training sequences" not in out  # found before the task is built
+    assert os.listdir(mount) == (["run"] if exists else []) and (not exists or os.listdir(logdir) == [])
+

@@ -188,12 +188,17 @@ class RunDirectory:
                 if _flag_value(getattr(config, name)) != _flag_value(values.get(name, default[name]))]
 
     def create(self, identity: dict, task: Task, method: str, config: MethodConfig) -> None:
-        """Writes the files that stand beside every checkpoint (each atomically)."""
-        os.makedirs(self.checkpoints, exist_ok=True)
-        if task.vocabulary is not None:
-            task.vocabulary.save(self.vocabulary)
-        write_config(self.config, method, config)
-        _write_atomically(self.identity, json.dumps(identity, indent=1, sort_keys=True))
+        """Writes the files that stand beside every checkpoint (each atomically); a file-system error is a
+        UsageError naming the path."""
+        try:
+            os.makedirs(self.checkpoints, exist_ok=True)
+            if task.vocabulary is not None:
+                task.vocabulary.save(self.vocabulary)
+            write_config(self.config, method, config)
+            _write_atomically(self.identity, json.dumps(identity, indent=1, sort_keys=True))
+        except OSError as e:
+            raise UsageError(f"--logdir={self.logdir}: cannot write {e.filename or self.checkpoints} "
+                             f"({e.strerror or e})") from None
 
     def write_samples(self, step: int, texts: list[str]) -> str:
         os.makedirs(self.samples, exist_ok=True)
@@ -233,9 +238,14 @@ def checkpoint_number(prefix: str) -> int | None:
 
 def _write_atomically(path: str, text: str) -> None:
     tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
 
 
 def _flag_value(value) -> str:
