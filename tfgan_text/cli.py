@@ -2,7 +2,8 @@
 
 Every command (train, evaluate, sweep, export, generate, glove, benchmark) defines its flags on a
 FlagValues of its own here, parses with `parse`, and runs inside `run_command`, which turns a
-`UsageError` into one line and exit code 2, divergence into exit code 1, and Ctrl-C into one line.
+`UsageError` into one line and exit code 2, a fault during training (divergence, a checkpoint that could
+not be saved) into one line and exit code 1, and Ctrl-C or SIGTERM into one line.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any, Callable, Iterable
 from absl import flags
 
 from tfgan_text.config import FIELD_OWNERS, Component, ConfigError, all_fields, preset_path
-from tfgan_text.errors import TrainingDiverged, UsageError
+from tfgan_text.errors import TrainingFailed, UsageError
 
 HELP_FLAGS = ("--help", "-help", "-h", "--helpshort", "-helpshort", "--helpfull", "-helpfull", "-?")
 
@@ -128,7 +129,8 @@ def expand_flagfiles(args: list[str], _seen: tuple[str, ...] = ()) -> list[str]:
 
 
 def run_command(name: str, main: Callable[[list[str]], Any], argv: list[str] | None = None) -> int:
-    """Runs `main(argv)`; returns the exit code: 0, 2 for bad input, 1 for divergence, 130 for Ctrl-C."""
+    """Runs `main(argv)`; returns the exit code: 0, 2 for bad input, 1 for a fault during training, 130 for
+    Ctrl-C."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv if argv is None else argv)
     try:
@@ -139,7 +141,7 @@ def run_command(name: str, main: Callable[[list[str]], Any], argv: list[str] | N
     except KeyboardInterrupt:
         print(f"{name}: interrupted", file=sys.stderr)
         return 130
-    except TrainingDiverged as e:
+    except TrainingFailed as e:  # divergence, a checkpoint that could not be saved
         print(f"{name}: {e}", file=sys.stderr)
-        return 1
+        return e.exit_code
     return 0

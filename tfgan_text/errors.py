@@ -1,4 +1,4 @@
-"""The project's errors: bad input (one line, exit code 2) and divergence (exit code 1)."""
+"""The project's errors: bad input (one line, exit code 2) and faults during training (exit code 1)."""
 
 
 class UsageError(Exception):
@@ -7,5 +7,25 @@ class UsageError(Exception):
     exit_code = 2
 
 
-class TrainingDiverged(RuntimeError):
+class TrainingFailed(RuntimeError):
+    """A fault during training (one line, exit code 1): nothing after the last good checkpoint was saved,
+    and that checkpoint stays usable."""
+
+    exit_code = 1
+
+
+class TrainingDiverged(TrainingFailed):
     """A step produced a non-finite value; nothing after the last good checkpoint was saved."""
+
+
+class CheckpointSaveFailed(TrainingFailed):
+    """Writing a checkpoint failed (a full disk, a lost mount); its partial files were removed."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM turned into the same clean exit as Ctrl-C (a KeyboardInterrupt, so no `except Exception`
+    swallows it); `signum` is the signal."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum

@@ -230,3 +230,30 @@ def test_an_unwritable_logdir_is_one_line_exit_2_before_training(tmp_path, capsy
     assert "training sequences" not in out  # found before the task is built
     assert os.listdir(mount) == (["run"] if exists else []) and (not exists or os.listdir(logdir) == [])
 
+
+def test_a_full_disk_while_checkpointing_is_one_line_exit_1_and_keeps_the_last_checkpoint(tmp_path, capsys,
+                                                                                         monkeypatch):
+    from tensorflow.python.ops import io_ops
+
+    real_save, saves = io_ops.save_v2, []
+
+    def save_on_a_full_disk(prefix, *args, **kwargs):  # the second save writes part of its files, then fails
+        saves.append(prefix)
+        written = real_save(prefix, *args, **kwargs)
+        if len(saves) == 2:
+            raise tf.errors.ResourceExhaustedError(None, None, f"{prefix.numpy().decode()}; No space left on device")
+        return written
+
+    monkeypatch.setattr(io_ops, "save_v2", save_on_a_full_disk)
+    logdir = str(tmp_path / "run")
+    checkpoints = f"{logdir}/checkpoints"
+    assert main.run(["x"] + FAST + ["--steps=30", "--checkpoint_every=10", f"--logdir={logdir}"]) == 1
+    error, _ = one_line_error(capsys, after_progress=True)
+    assert f"saving the checkpoint {checkpoints}/ckpt-20 failed" in error and "No space left on device" in error
+    assert error.endswith(f"last good checkpoint: {checkpoints}/ckpt-10")
+    assert glob.glob(f"{checkpoints}/ckpt-20*") == []  # ckpt-20_temp/ removed
+    assert tf.train.latest_checkpoint(checkpoints) == f"{checkpoints}/ckpt-10"
+    assert not os.path.exists(f"{logdir}/.lock")
+    monkeypatch.undo()
+    assert main.run(["x", f"--logdir={logdir}", "--resume", "--steps=20"]) == 0
+    assert f"resumed from {checkpoints}/ckpt-10 at step 10" in capsys.readouterr().out

@@ -4,7 +4,10 @@ in the order the actions are given, and `at_end` once when the phases are done o
 from __future__ import annotations
 
 import dataclasses
+import glob
 import math
+import os
+import shutil
 import signal
 import sys
 import threading
@@ -14,7 +17,7 @@ from typing import Callable, Protocol
 import tensorflow as tf
 from tqdm import tqdm
 
-from tfgan_text.errors import TrainingDiverged
+from tfgan_text.errors import CheckpointSaveFailed, TrainingDiverged, TrainingFailed
 from tfgan_text.training.run_dir import RunDirectory
 
 
@@ -96,11 +99,34 @@ class Checkpointer:
 
     def after_step(self, result: StepResult) -> None:
         if result.step % self.every == 0:
-            self.manager.save(checkpoint_number=result.step)
+            save_checkpoint(self.manager, result.step)
 
     def at_end(self, step: int) -> None:
         if self.manager.latest_checkpoint != f"{self.manager.directory}/ckpt-{step}":
-            self.manager.save(checkpoint_number=step)
+            save_checkpoint(self.manager, step)
+
+
+def save_checkpoint(manager: tf.train.CheckpointManager, number: int) -> str:
+    """Saves ckpt-`number`. If that fails (a full disk, a lost mount, an interrupt), the partial files it
+    left (ckpt-N_temp/, an unfinished ckpt-N.*) are removed, so the previous checkpoint stays the latest
+    and usable; a file-system error becomes one CheckpointSaveFailed line naming the path (exit code 1)."""
+    prefix = os.path.join(manager.directory, f"ckpt-{number}")
+    previous = manager.latest_checkpoint
+    try:
+        return manager.save(checkpoint_number=number)
+    except BaseException as e:
+        shutil.rmtree(prefix + "_temp", ignore_errors=True)
+        if manager.latest_checkpoint != prefix:  # not written completely (else only the state file failed)
+            for path in glob.glob(glob.escape(prefix) + ".index") + glob.glob(glob.escape(prefix) + ".data-*"):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
+        if isinstance(e, (tf.errors.OpError, OSError)):
+            reason = " ".join(str(getattr(e, "message", None) or e).split())[:200]
+            raise CheckpointSaveFailed(f"saving the checkpoint {prefix} failed ({reason}); its partial files "
+                                       f"were removed; last good checkpoint: {previous or 'none'}") from None
+        raise
 
 
 class Evaluation:
@@ -130,7 +156,11 @@ class Evaluation:
         started = time.time()
         metrics, texts = self.evaluator(evaluation_seed(self.seed, step))
         self.history.append({"step": step, **metrics})
-        path = self.run_dir.write_samples(step, texts[: self.samples_to_write]) if self.run_dir else None
+        try:
+            path = self.run_dir.write_samples(step, texts[: self.samples_to_write]) if self.run_dir else None
+        except OSError as e:
+            raise TrainingFailed(f"writing the samples of step {step} into {self.run_dir.samples} failed "
+                                 f"({e.strerror or e})") from None
         with self.writer.as_default(step=step):
             for name, value in metrics.items():
                 tf.summary.scalar(name, value)
