@@ -13,6 +13,9 @@ TINY_FLAGS = ["--method=mle", "--oracle_vocab_size=40", "--oracle_length=8", "--
               "--oracle_num_test=64", "--oracle_embedding_dim=8", "--oracle_hidden_dim=8",
               "--embedding_dim=8", "--hidden_dim=16", "--batch_size=16", "--num_eval_samples=64",
               "--samples_to_write=8", "--summary_every=1"]
+# No evaluation and no checkpoint before the last step (the final ones are still made), for runs whose tests
+# look only at the end of training: the same final weights and metrics, less work.
+QUIET = ["--eval_every=100000", "--checkpoint_every=100000"]
 
 # The test modules that take longest (measured), started first. Under pytest-xdist (`make test`: -n 2 --dist
 # loadscope --no-loadscope-reorder) a module is one unit of work, handed out in collection order: a long module
@@ -40,6 +43,14 @@ def shared_data():
     if not os.path.isdir(SHARED_DATA):
         pytest.skip("../shared/data is absent")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def tiny_oracle_run(tmp_path_factory):
+    """(run directory, final metrics) of TINY_FLAGS trained for 40 steps, for test_export and test_evaluate
+    (under pytest-xdist: once on each worker that runs one of them)."""
+    logdir = str(tmp_path_factory.mktemp("tiny_oracle") / "run")
+    return logdir, train_cli(TINY_FLAGS + QUIET + ["--steps=40", f"--logdir={logdir}"])
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.conftest import TINY_FLAGS, train_cli
+from tests.conftest import train_cli
 from tfgan_text import evaluate, evaluation
 from tfgan_text.metrics.bleu import bleu
 
@@ -16,10 +16,9 @@ def train(argv):
 
 
 @pytest.fixture(scope="module")
-def oracle_run(tmp_path_factory):
-    logdir = str(tmp_path_factory.mktemp("oracle") / "run")
-    final = train(TINY_FLAGS + ["--steps=40", f"--logdir={logdir}"])
-    return logdir, final
+def oracle_run(tiny_oracle_run):
+    """(run directory, final metrics): TINY_FLAGS trained for 40 steps (conftest's, shared with test_export)."""
+    return tiny_oracle_run
 
 
 @pytest.fixture(scope="module")

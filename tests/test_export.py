@@ -9,14 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import ROOT, TINY_FLAGS, cli_task, parse_cli, train_cli
+from tests.conftest import QUIET, ROOT, TINY_FLAGS, cli_task, parse_cli, train_cli
 from tfgan_text.training.restore import load_run
 from tfgan_text import export, generate, serving
 from tfgan_text.sampling import Sampler
 
 CHECKER = os.path.join(ROOT, "tests", "serving_check.py")
 ANIMALS, VERBS, PLACES = ["cat", "dog", "bird", "cow"], ["sat", "slept", "stood"], ["mat", "rug", "sofa", "bed"]
-QUIET = ["--eval_every=100000", "--checkpoint_every=100000"]
 
 
 def train(argv, logdir):
@@ -25,9 +24,9 @@ def train(argv, logdir):
 
 
 @pytest.fixture(scope="module")
-def oracle_run(tmp_path_factory):
-    logdir = str(tmp_path_factory.mktemp("oracle") / "run")
-    return logdir, train(TINY_FLAGS + QUIET + ["--steps=40"], logdir)
+def oracle_run(tiny_oracle_run):
+    """(run directory, final metrics): TINY_FLAGS trained for 40 steps (conftest's, shared with test_evaluate)."""
+    return tiny_oracle_run
 
 
 @pytest.fixture(scope="module")
