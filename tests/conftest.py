@@ -16,6 +16,10 @@ TINY_FLAGS = ["--method=mle", "--oracle_vocab_size=40", "--oracle_length=8", "--
 # No evaluation and no checkpoint before the last step (the final ones are still made), for runs whose tests
 # look only at the end of training: the same final weights and metrics, less work.
 QUIET = ["--eval_every=100000", "--checkpoint_every=100000"]
+# Reversal of 2-5 symbols out of 8: learnt by a small encoder-decoder in a few hundred steps.
+REVERSE_FLAGS = ["--task=reverse", "--mapping_num_symbols=8", "--mapping_min_length=2", "--mapping_max_length=5",
+                 "--mapping_num_train=2000", "--mapping_num_test=100", "--embedding_dim=16", "--hidden_dim=32",
+                 "--batch_size=32", "--num_eval_samples=100", "--samples_to_write=4", "--summary_every=1"]
 
 # The test modules that take longest (measured), started first. Under pytest-xdist (`make test`: -n 2 --dist
 # loadscope --no-loadscope-reorder) a module is one unit of work, handed out in collection order: a long module
@@ -51,6 +55,23 @@ def tiny_oracle_run(tmp_path_factory):
     (under pytest-xdist: once on each worker that runs one of them)."""
     logdir = str(tmp_path_factory.mktemp("tiny_oracle") / "run")
     return logdir, train_cli(TINY_FLAGS + QUIET + ["--steps=40", f"--logdir={logdir}"])
+
+
+@pytest.fixture(scope="session")
+def reverse_mle_run(tmp_path_factory):
+    """(run directory, final metrics, folder of its --export_name export) of an MLE encoder-decoder trained
+    300 steps on the reversal task, for test_conditional and test_export_conditional (under pytest-xdist: once
+    on each worker that runs one of them)."""
+    from tfgan_text import main
+
+    folder = tmp_path_factory.mktemp("reverse_mle")
+    logdir = str(folder / "run")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)  # --export_name writes to ./savedmodels
+        config = main.parse_flags(["tfgan-text", "--method=mle", "--steps=300"] + REVERSE_FLAGS + QUIET
+                                  + [f"--logdir={logdir}", "--export_name=reverse"])
+        metrics = main.train(config, log=lambda message: None)
+    return logdir, metrics, str(folder / "savedmodels" / "reverse" / "1")
 
 
 @pytest.fixture

@@ -6,27 +6,16 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import train_cli
 from tests.test_export import check_serving
 from tfgan_text import export, serving
 from tfgan_text.sampling import sample, sequence_log_probs
 from tfgan_text.training.restore import load_run
 
-REVERSE_FLAGS = ["--method=mle", "--task=reverse", "--mapping_num_symbols=8", "--mapping_min_length=2",
-                 "--mapping_max_length=5", "--mapping_num_train=2000", "--mapping_num_test=100", "--embedding_dim=16",
-                 "--hidden_dim=32", "--batch_size=32", "--steps=300", "--num_eval_samples=100",
-                 "--eval_every=100000", "--checkpoint_every=100000"]
-
 
 @pytest.fixture(scope="module")
-def reverse_run(tmp_path_factory):
+def reverse_run(reverse_mle_run):
     """(run dir, final metrics, folder of the --export_name export) of a model trained to reverse strings."""
-    folder = tmp_path_factory.mktemp("reverse")
-    logdir = str(folder / "run")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)  # --export_name writes to ./savedmodels
-        metrics = train_cli(REVERSE_FLAGS + [f"--logdir={logdir}", "--export_name=reverse"])
-    return logdir, metrics, str(folder / "savedmodels" / "reverse" / "1")
+    return reverse_mle_run
 
 
 @pytest.fixture(scope="module")

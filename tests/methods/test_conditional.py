@@ -3,15 +3,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import assert_resume_matches_uninterrupted, cli_task, parse_cli, train_cli
+from tests.conftest import QUIET, REVERSE_FLAGS, assert_resume_matches_uninterrupted, cli_task, parse_cli, train_cli
 from tfgan_text import main
 from tfgan_text.data.pipeline import steps_per_epoch
 from tfgan_text.methods import METHODS
 
-# Reversal of 2-5 symbols out of 8: learnt by a small encoder-decoder in a few hundred steps.
-REVERSE_FLAGS = ["--task=reverse", "--mapping_num_symbols=8", "--mapping_min_length=2", "--mapping_max_length=5",
-                 "--mapping_num_train=2000", "--mapping_num_test=100", "--embedding_dim=16", "--hidden_dim=32",
-                 "--batch_size=32", "--num_eval_samples=100", "--samples_to_write=4", "--summary_every=1"]
+# REVERSE_FLAGS (conftest): reversal of 2-5 symbols out of 8, learnt by a small encoder-decoder in a few
+# hundred steps.
 SEQGAN_FLAGS = REVERSE_FLAGS + [
     "--method=seqgan", "--mapping_num_train=320", "--pretrain_epochs=1", "--discriminator_pretrain_rounds=1", "--adversarial_steps=2",
     "--discriminator_negatives=64", "--discriminator_epochs=1", "--discriminator_rounds=1", "--rollout_num=2",
@@ -27,12 +25,16 @@ def build(flags):
 
 
 @pytest.mark.parametrize("attention", ["multiplicative", "additive"])
-def test_a_tiny_conditional_mle_learns_to_reverse(tmp_path, attention):
-    metrics = train_cli(["--method=mle", "--steps=300", "--learning_rate=0.01", f"--attention={attention}",
-                         f"--logdir={tmp_path}/run"] + REVERSE_FLAGS)
+def test_a_tiny_conditional_mle_learns_to_reverse(tmp_path, attention, request):
+    if attention == "multiplicative":  # the default: conftest's run, the one test_export_conditional serves
+        logdir, metrics, _ = request.getfixturevalue("reverse_mle_run")
+    else:
+        logdir = f"{tmp_path}/run"
+        metrics = train_cli(["--method=mle", "--steps=300", "--learning_rate=0.01", f"--attention={attention}",
+                             f"--logdir={logdir}"] + REVERSE_FLAGS + QUIET)
     assert metrics["greedy_exact_match"] >= 0.95  # held-out sources, never trained on
     assert metrics["nll_test"] < 0.05
-    with open(f"{tmp_path}/run/samples/step_00000300.txt") as f:
+    with open(f"{logdir}/samples/step_00000300.txt") as f:
         source, answer = f.readline().strip().split(" => ")
     assert answer.split() == source.split()[::-1]
 
@@ -41,7 +43,7 @@ def test_hard_attention_the_memory_network_and_a_fast_output_layer_train(tmp_pat
     for extra in (["--hard_attention"], ["--memory_hops=2", "--memory_separator=s0"],
                   ["--output_layer=sampled_softmax", "--num_sampled=6"]):
         metrics = train_cli(["--method=mle", "--steps=150", "--learning_rate=0.01",
-                             f"--logdir={tmp_path}/{extra[0][2:8]}"] + REVERSE_FLAGS + extra)
+                             f"--logdir={tmp_path}/{extra[0][2:8]}"] + REVERSE_FLAGS + QUIET + extra)
         assert metrics["nll_test"] < 1.0, extra  # a uniform guess is ln 8 = 2.08 per token
 
 
