@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.conftest import train_cli
+from tests.conftest import QUIET, train_cli
 from tfgan_text import evaluate, evaluation
 from tfgan_text.metrics.bleu import bleu
 
@@ -28,7 +28,8 @@ def corpus_run(tmp_path_factory):
     corpus.write_text("\n".join(f"the {a} saw a {b} on the mat ." for a in WORDS for b in WORDS))
     logdir = str(folder / "run")
     final = train([f"--train_data={corpus}", "--heldout_fraction=0.25", "--embedding_dim=8", "--hidden_dim=16",
-                   "--batch_size=8", "--steps=30", "--num_eval_samples=16", "--eval_bleu", f"--logdir={logdir}"])
+                   "--batch_size=8", "--steps=30", "--num_eval_samples=16", "--eval_bleu", f"--logdir={logdir}"]
+                  + QUIET)  # --eval_bleu shows in the final evaluation
     return logdir, final
 
 

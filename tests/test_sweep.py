@@ -3,14 +3,14 @@ import csv
 
 import pytest
 
-from tests.conftest import TINY_FLAGS, train_cli
+from tests.conftest import QUIET, TINY_FLAGS, train_cli
 from tfgan_text import sweep
 
 
 @pytest.fixture(scope="module")
 def mle_run(tmp_path_factory):
     logdir = str(tmp_path_factory.mktemp("sweep") / "mle")
-    train_cli(TINY_FLAGS + ["--steps=150", f"--logdir={logdir}"])
+    train_cli(TINY_FLAGS + QUIET + ["--steps=150", f"--logdir={logdir}"])
     return logdir
 
 
