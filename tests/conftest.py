@@ -62,15 +62,12 @@ def reverse_mle_run(tmp_path_factory):
     """(run directory, final metrics, folder of its --export_name export) of an MLE encoder-decoder trained
     300 steps on the reversal task, for test_conditional and test_export_conditional (under pytest-xdist: once
     on each worker that runs one of them)."""
-    from tfgan_text import main
-
     folder = tmp_path_factory.mktemp("reverse_mle")
     logdir = str(folder / "run")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)  # --export_name writes to ./savedmodels
-        config = main.parse_flags(["tfgan-text", "--method=mle", "--steps=300"] + REVERSE_FLAGS + QUIET
-                                  + [f"--logdir={logdir}", "--export_name=reverse"])
-        metrics = main.train(config, log=lambda message: None)
+        metrics = train_cli(["--method=mle", "--steps=300"] + REVERSE_FLAGS + QUIET
+                            + [f"--logdir={logdir}", "--export_name=reverse"])
     return logdir, metrics, str(folder / "savedmodels" / "reverse" / "1")
 
 

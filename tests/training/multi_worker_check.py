@@ -2,7 +2,7 @@
 
     python -m tests.training.multi_worker_check LOGDIR METHOD [METHOD ...]
 
-Trains each tiny method through the command-line path (`main.train`, --strategy=multi_worker,
+Trains each tiny method through the command-line path (`tfgan_text.train` as the CLI calls it, --strategy=multi_worker,
 --logdir=LOGDIR/<method>; MLE is also exported to savedmodels/tiny_mle under the working directory) and prints one JSON line per method with a digest of every
 checkpointed variable as this worker holds it, so that the test can compare the workers.
 """
