@@ -25,7 +25,7 @@ from tfgan_text.data.word_vectors import read_word_vectors
 from tfgan_text.errors import UsageError
 
 EXAMPLES = int(os.environ.get("TFGAN_FUZZ_EXAMPLES", "0"))
-FUZZ = settings(max_examples=EXAMPLES or 40, deadline=None, database=None, derandomize=not EXAMPLES,
+FUZZ = settings(max_examples=EXAMPLES or 60, deadline=None, database=None, derandomize=not EXAMPLES,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 SENTENCES = ["the cat sat on the mat .", "a dog ran in the park !", "the man 's hat is red", "it was n't me",
