@@ -1,13 +1,15 @@
 """A task is what a method trains on and how its samples are read and judged.
 
-Two kinds: the synthetic oracle task (sequences sampled from a fixed LSTM, the
-default, no data needed) and a text corpus (one sentence per line). Both give
-int32 arrays [N, T] of token ids, a `SequenceSpec`, and a way to turn ids back
-into text.
+Three kinds: the embedded grammar task (English-like sentences sampled from a
+probabilistic grammar, the default, no data needed: tfgan_text/data/grammar.py),
+the synthetic oracle task (sequences sampled from a fixed LSTM) and a text
+corpus (one sentence per line). Each gives int32 arrays [N, T] of token ids, a
+`SequenceSpec`, and a way to turn ids back into text.
 """
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import numpy as np
 import tensorflow as tf
@@ -18,19 +20,20 @@ from tfgan_text.data.tokenizers import Tokenizer
 from tfgan_text.data.vocabulary import SPECIAL_TOKENS, Vocabulary
 from tfgan_text.errors import UsageError
 from tfgan_text.models.generator import Generator
-from tfgan_text.sampling import Sampler, SequenceSpec
+from tfgan_text.sampling import AutoregressiveGenerator, Sampler, SequenceSpec
 
 
 @dataclasses.dataclass
 class Task:
-    name: str  # "oracle" or "corpus"
+    name: str  # "grammar", "oracle" or "corpus"
     spec: SequenceSpec
     train: np.ndarray  # [N, T] int32
     test: np.ndarray  # [M, T] int32, never trained on
     test_description: str  # what `test` is, printed beside NLL-test
     vocabulary: Vocabulary | None = None
     tokenizer: Tokenizer | None = None
-    oracle: Generator | None = None
+    oracle: AutoregressiveGenerator | None = None  # the true model of the data, where it is known
+    grammatical: Callable[[np.ndarray], np.ndarray] | None = None  # token ids [N, T] -> [N] bool: derived
 
     conditional = False  # a source -> target task (tfgan_text.data.parallel.ConditionalTask)
 
