@@ -24,15 +24,15 @@ from tfgan_text.training.restore import load_run  # noqa: E402
 CLI_FLAGS = flags.FlagValues()  # apart from the training config, which the run's config.json holds
 flags.DEFINE_string("checkpoint_dir", "", "Run directory (with checkpoints/) to evaluate.", flag_values=CLI_FLAGS)
 flags.DEFINE_list("metrics", [], f"Metrics among {','.join(ALL_METRICS)}; empty: all that apply to the task "
-                  "(oracle: nll,jsd; corpus: nll,bleu,self_bleu,fed,lm).",
+                  "(oracle: nll,jsd; grammar: nll,bleu,self_bleu,fed,jsd; corpus: nll,bleu,self_bleu,fed,lm).",
                   flag_values=CLI_FLAGS)
 flags.DEFINE_integer("num_samples", 10000, "Generated sequences to evaluate.", lower_bound=2, flag_values=CLI_FLAGS)
 flags.DEFINE_float("temperature", 1.0, "Sampling temperature (> 0).", flag_values=CLI_FLAGS)
 flags.DEFINE_integer("seed", 0, "Seed of sampling and of the LM scores' language models.", flag_values=CLI_FLAGS)
-flags.DEFINE_string("samples_file", "", "Generated text to evaluate instead of sampling (corpus tasks; one "
-                    "sentence per line).", flag_values=CLI_FLAGS)
-flags.DEFINE_string("references_file", "", "BLEU/FED references instead of the run's test split (corpus tasks).",
-                    flag_values=CLI_FLAGS)
+flags.DEFINE_string("samples_file", "", "Generated text to evaluate instead of sampling (corpus and grammar "
+                    "tasks; one sentence per line).", flag_values=CLI_FLAGS)
+flags.DEFINE_string("references_file", "", "BLEU/FED references instead of the run's test split (corpus and "
+                    "grammar tasks).", flag_values=CLI_FLAGS)
 flags.DEFINE_enum("fed_encoder", "minilm", ["minilm", "hashed_bow"], "FED sentence encoder (its name is printed "
                   "with every FED; hashed_bow is a tiny test encoder).", flag_values=CLI_FLAGS)
 flags.DEFINE_string("fed_encoder_dir", "", "all-MiniLM-L6-v2 folder; empty: the one of the package "
@@ -76,8 +76,8 @@ def main(argv: list[str]) -> None:
         raise UsageError(f"--samples_file={c.samples_file}: needs at least 2 sentences")
     loaded = load_run(c.checkpoint_dir, log=lambda message: None, warn=log)  # only a skipped checkpoint is said
     metrics = choose_metrics(list(c.metrics), loaded.task)
-    if (samples_texts is not None or reference_texts is not None) and loaded.task.name == "oracle":
-        raise UsageError("--samples_file/--references_file: only for corpus tasks (the oracle task is ids)")
+    if (samples_texts is not None or reference_texts is not None) and loaded.task.vocabulary is None:
+        raise UsageError("--samples_file/--references_file: only for tasks with words (the oracle task is ids)")
     if samples_texts is not None and "jsd" in metrics:
         raise UsageError("--metrics=jsd needs the generator's own samples, not --samples_file")
     encoder = None

@@ -1,10 +1,11 @@
 """Evaluates a trained run with the metrics of ../shared/specs/metrics.md (what `tfgan-text-evaluate` and
 `tfgan_text.evaluate(...)` compute).
 
-Metrics: nll (NLL-oracle on the synthetic task, NLL-test, NLL-train), bleu and self_bleu (BLEU-2..5,
-corpus tasks), fed (FED against the test split, plus its floor: training data vs test data), lm (LM and
-reverse LM scores), jsd (JSD(oracle || G), synthetic task). Likelihoods of the generator use the tempered
-distribution softmax(logits / T) at the sampling temperature, the distribution that is sampled.
+Metrics: nll (NLL-oracle on the synthetic tasks, the grammatical share on the grammar task, NLL-test,
+NLL-train), bleu and self_bleu (BLEU-2..5, tasks with words: corpus and grammar), fed (FED against the test
+split, plus its floor: training data vs test data), lm (LM and reverse LM scores), jsd (JSD(oracle || G),
+synthetic tasks). Likelihoods of the generator use the tempered distribution softmax(logits / T) at the
+sampling temperature, the distribution that is sampled.
 """
 from __future__ import annotations
 
@@ -74,12 +75,13 @@ def choose_metrics(requested: list[str], task) -> list[str]:
     if unknown:
         raise UsageError(f"--metrics={','.join(requested)}: unknown {', '.join(unknown)}; "
                          f"available: {','.join(ALL_METRICS)}")
-    excluded = CORPUS_ONLY if task.name == "oracle" else ORACLE_ONLY
-    if not requested:  # LM scores are for real text (and slow): on the oracle task only when asked
-        return [name for name in ALL_METRICS if name not in excluded and (name, task.name) != ("lm", "oracle")]
+    excluded = (CORPUS_ONLY if task.vocabulary is None else ()) + (ORACLE_ONLY if task.oracle is None else ())
+    if not requested:  # LM scores are for real text (and slow): on the synthetic tasks only when asked
+        return [name for name in ALL_METRICS if name not in excluded
+                and not (name == "lm" and task.oracle is not None)]
     wrong = [name for name in requested if name in excluded]
     if wrong:
-        kind = "corpus (real text) tasks" if task.name == "oracle" else "the synthetic oracle task"
+        kind = "corpus and grammar tasks (words)" if task.vocabulary is None else "the oracle and grammar tasks"
         raise UsageError(f"--metrics={','.join(requested)}: {', '.join(wrong)} only apply to {kind}; "
                          f"this run's task is {task.name}")
     return list(dict.fromkeys(requested))
@@ -91,6 +93,7 @@ def evaluate(run: LoadedRun, metrics: list[str], num_samples: int, temperature: 
     """{metric: value} and {metric: what it was computed on} for one restored run."""
     import tensorflow as tf
 
+    from tfgan_text.metrics.evaluators import grammatical_share
     from tfgan_text.metrics.likelihood import NegativeLogLikelihood
     from tfgan_text.sampling import Sampler
 
@@ -107,6 +110,9 @@ def evaluate(run: LoadedRun, metrics: list[str], num_samples: int, temperature: 
         if task.oracle is not None and samples_texts is None:
             values["nll_oracle"] = NegativeLogLikelihood(task.oracle, task.spec)(generated)
             described["nll_oracle"] = f"oracle NLL of {source}"
+        if task.grammatical is not None:
+            values.update(grammatical_share(task, generated))
+            described["grammatical"] = f"share of {source} that the grammar derives"
         values["nll_test"] = tempered_nll(generator, task.spec, task.test, temperature)
         described["nll_test"] = f"generator NLL, softmax(logits/{temperature:g}), of {task.test_description}"
         values["nll_train"] = tempered_nll(generator, task.spec, task.train, temperature)

@@ -3,7 +3,8 @@
     python -m tfgan_text.sweep --checkpoint_dirs=runs/a,runs/b --temperatures=0.5,0.75,1.0,1.25,1.5 --out=DIR
 
 Each run is sampled at every temperature T and judged, per T,
-- synthetic task: NLL-oracle (quality: the oracle's NLL of samples drawn at T)
+- synthetic tasks: NLL-oracle (quality: the oracle's NLL of samples drawn at T;
+  on the grammar task also the grammatical share of those samples)
   and NLL-test (diversity/coverage: the held-out oracle samples scored under
   the tempered model softmax(logits / T), the distribution that is sampled;
   scoring them under T = 1 would give the same number at every T);
@@ -66,6 +67,7 @@ def sweep_run(loaded, temperatures: list[float], num_samples: int, seed: int, lm
     import tensorflow as tf
 
     from tfgan_text.evaluation import tempered_nll, word_tokens
+    from tfgan_text.metrics.evaluators import grammatical_share
     from tfgan_text.metrics.likelihood import NegativeLogLikelihood
     from tfgan_text.sampling import Sampler
 
@@ -86,6 +88,7 @@ def sweep_run(loaded, temperatures: list[float], num_samples: int, seed: int, lm
                "step": loaded.step, "temperature": temperature, "num_samples": num_samples}
         if task.oracle is not None:
             row["nll_oracle"] = oracle_nll(tokens)
+            row.update(grammatical_share(task, tokens))
         else:
             hypotheses = word_tokens(task, tokens)
             row["bleu_5"] = references.score(hypotheses, 5)
@@ -153,7 +156,8 @@ def main(argv: list[str]) -> None:
     runs = [load_run(directory, flag="--checkpoint_dirs", log=log) for directory in c.checkpoint_dirs]
     kinds = {loaded.task.name for loaded in runs}
     if len(kinds) > 1:
-        raise UsageError(f"--checkpoint_dirs={','.join(c.checkpoint_dirs)}: mixes synthetic and real-text runs")
+        raise UsageError(f"--checkpoint_dirs={','.join(c.checkpoint_dirs)}: mixes runs of different tasks "
+                         f"({', '.join(sorted(kinds))})")
     lm_config = lm_config_from(CLI_FLAGS) if c.lm else None
     rows = []
     for loaded in runs:

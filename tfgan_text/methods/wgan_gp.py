@@ -24,6 +24,7 @@ import tensorflow as tf
 from tfgan_text.config import WGANGPConfig
 from tfgan_text.losses.wasserstein import critic_losses
 from tfgan_text.methods.base import Method, Phase
+from tfgan_text.metrics.evaluators import grammatical_share
 from tfgan_text.metrics.likelihood import NegativeLogLikelihood
 from tfgan_text.metrics.ngram_jsd import ngram_jsd
 from tfgan_text.models.convolutional import ConvGenerator, Critic, generated_distributions, read_out
@@ -49,10 +50,11 @@ class WGANEvaluator:
     """Samples the convolutional generator and compares its text with the data.
 
     NLL-test does not apply (the generator assigns no likelihood to a given
-    sequence). Reported: NLL-oracle on the synthetic task, and the n-gram
-    JSD (n = 1..4) of the samples against the training data, as the authors
-    monitored it; beside it, the floor: the same JSD for as many held-out
-    sentences, which no generator can be expected to beat.
+    sequence). Reported: NLL-oracle on the synthetic tasks (and the grammatical
+    share on the grammar task), and the n-gram JSD (n = 1..4) of the samples
+    against the training data, as the authors monitored it; beside it, the
+    floor: the same JSD for as many held-out sentences, which no generator can
+    be expected to beat.
     """
 
     def __init__(self, task, generator: ConvGenerator, num_samples: int, readout: str, chunk_size: int = 1000):
@@ -83,12 +85,14 @@ class WGANEvaluator:
         metrics = {}
         if self.oracle_nll is not None:
             metrics["nll_oracle"] = self.oracle_nll(tokens)
+        metrics.update(grammatical_share(self.task, tokens))
         for n, value in ngram_jsd(sentences(tokens, self.task.spec), self.reference, NGRAM_ORDERS).items():
             metrics[f"ngram_jsd_{n}"] = value
         return metrics, [self.task.decode(row) for row in tokens]
 
     def describe(self) -> dict[str, str]:
-        described = {"nll_oracle": f"oracle NLL of {self.num_samples:,} samples read out by {self.readout}"}
+        described = {"nll_oracle": f"oracle NLL of {self.num_samples:,} samples read out by {self.readout}",
+                     "grammatical": f"share of the {self.num_samples:,} samples that the grammar derives"}
         for n in NGRAM_ORDERS:
             described[f"ngram_jsd_{n}"] = (f"JSD of {n}-gram distributions, {self.num_samples:,} samples vs the "
                                            f"training set; floor ({self.floor_size:,} held-out sentences): "

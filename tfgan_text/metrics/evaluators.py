@@ -11,6 +11,13 @@ from tfgan_text.metrics.likelihood import NegativeLogLikelihood
 from tfgan_text.sampling import Sampler, sample, sequence_log_probs, sequence_mask
 
 
+def grammatical_share(task: Task, tokens) -> dict[str, float]:
+    """{"grammatical": the share of `tokens` [N, T] that the task's grammar derives}; {} without a grammar."""
+    if getattr(task, "grammatical", None) is None:
+        return {}
+    return {"grammatical": float(np.mean(task.grammatical(np.asarray(tokens))))}
+
+
 class Evaluator:
     """Samples the generator once and computes the task's likelihood metrics."""
 
@@ -30,6 +37,7 @@ class Evaluator:
         metrics = {}
         if self.oracle_nll is not None:
             metrics["nll_oracle"] = self.oracle_nll(samples.tokens)
+        metrics.update(grammatical_share(self.task, samples.tokens))
         metrics["nll_test"] = self.generator_nll(self.task.test)
         metrics["nll_train"] = self.generator_nll(self.task.train)
         metrics.update(self.sample_metrics(samples.tokens))
@@ -47,6 +55,7 @@ class Evaluator:
     def describe(self) -> dict[str, str]:
         """What each metric was computed on, printed beside its value."""
         described = {"nll_oracle": f"oracle NLL of {self.num_samples:,} samples at temperature {self.temperature:g}",
+                     "grammatical": f"share of the {self.num_samples:,} samples that the grammar derives",
                      "nll_test": f"generator NLL of {self.task.test_description}",
                      "nll_train": "generator NLL of the training set"}
         for n in (2, 3, 4, 5):

@@ -129,6 +129,9 @@ def save_checkpoint(manager: tf.train.CheckpointManager, number: int) -> str:
         raise
 
 
+SAMPLES_SHOWN = 5  # samples printed with the final metrics
+
+
 class Evaluation:
     """Every `every` steps and once at the end (the full report): the evaluator's metrics, written to the
     console, TensorBoard, the samples file, and `history` (one dict per evaluation)."""
@@ -138,6 +141,7 @@ class Evaluation:
         self.evaluator, self.writer, self.every, self.seed = evaluator, writer, every, seed
         self.run_dir, self.samples_to_write, self.log = run_dir, samples_to_write, log
         self.history: list[dict[str, float]] = []
+        self.texts: list[str] = []  # the last evaluation's samples, as text
 
     def after_step(self, result: StepResult) -> None:
         if result.step % self.every == 0 and result.step < result.total_steps:
@@ -149,12 +153,18 @@ class Evaluation:
         self.log("final metrics:")
         for name, value in metrics.items():
             self.log(f"  {name.replace('_', '-').upper()}: {value:.4f}  ({described[name]})")
+        shown = self.texts[:SAMPLES_SHOWN]
+        if shown:
+            self.log(f"samples (the first {len(shown)} of {len(self.texts):,}):")
+            for text in shown:
+                self.log(f"  {text}")
         if path:
             self.log(f"samples: {path}")
 
     def evaluate(self, step: int) -> tuple[dict[str, float], str | None]:
         started = time.time()
         metrics, texts = self.evaluator(evaluation_seed(self.seed, step))
+        self.texts = texts
         self.history.append({"step": step, **metrics})
         try:
             path = self.run_dir.write_samples(step, texts[: self.samples_to_write]) if self.run_dir else None
