@@ -19,8 +19,9 @@ Experiments (config fields after `--` apply to every training run of the experim
   timed        --runs (method:preset:eval_every, ...) each trained for --minutes of training time (evaluation
                excluded); every evaluation with its training minutes, TensorBoard --scalars, and on real text the
                share of real words and BLEU of the samples.
-  sweep        The temperature sweep (`tfgan_text.sweep`) of MLE on the random oracle (flags/mle.cfg) and on the
-               fixed oracle (--fixed_oracle_run, or flags/mle_oracle.cfg trained for --fixed_oracle_epochs).
+  sweep        The temperature sweep (`tfgan_text.sweep`) of MLE on the random oracle (flags/mle.cfg with
+               --task=oracle) and on the fixed oracle (--fixed_oracle_run, or flags/mle_oracle.cfg trained for
+               --fixed_oracle_epochs).
 Training logs go beside the run directories (runs/bench-*); nothing is read back from them.
 """
 from __future__ import annotations
@@ -387,7 +388,7 @@ def experiment_sweep(args, report: Report) -> None:
     smoke = dict(epochs=1, oracle_num_train=640, oracle_num_test=200, num_eval_samples=100) if args.smoke else {}
     runs = [os.path.join(args.runs, "sweep-mle" + ("-smoke" if args.smoke else ""))]
     if not has_checkpoint(runs[0]):
-        train("mle", preset("mle", args.overrides, **smoke)[1], runs[0])
+        train("mle", preset("mle", args.overrides, task="oracle", **smoke)[1], runs[0])
     if args.fixed_oracle_run:
         runs.append(args.fixed_oracle_run)
     elif os.path.exists(data_file(args, "seqgan_oracle_lstm.npz", required=False)):

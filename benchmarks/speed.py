@@ -303,7 +303,8 @@ def workload_gan_steps(args, report: Report, folder: str) -> None:
     from tfgan_text.sampling import sample
 
     seed = tf.constant([1, 2], tf.int32)
-    small = dict(oracle_num_train=640, oracle_num_test=64, embedding_dim=32, hidden_dim=32, init_stddev=0.1)
+    small = dict(task="oracle", oracle_num_train=640, oracle_num_test=64, embedding_dim=32, hidden_dim=32,
+                 init_stddev=0.1)
     if args.setting == "coco_char":
         small = dict(preset("wgan_gp_coco_char_cpu", train_data=data_file(args, "coco_train.txt"),
                             test_data=data_file(args, "coco_test.txt"))[1].to_dict())
@@ -389,7 +390,8 @@ def workload_output_layers(args, report: Report) -> None:
         args.vocab_size, 20, 10_000, args.num_test, 256, 1024)
     window, steps = (3, 9) if args.smoke else (args.window, args.steps)
     rounds = max(1, (steps - 3) // window)
-    _, base = preset("mle", args.overrides, oracle_vocab_size=vocab, oracle_length=length, oracle_num_train=num_train,
+    _, base = preset("mle", args.overrides, task="oracle", oracle_vocab_size=vocab, oracle_length=length,
+                     oracle_num_train=num_train,
                      oracle_num_test=num_test, embedding_dim=dim, hidden_dim=dim, batch_size=64, learning_rate=0.01,
                      grad_clip=5.0, init_stddev=0.0, seed=1, num_sampled=sampled, hierarchical_classes=0)
     task = task_of(base)
@@ -438,7 +440,7 @@ def workload_export(args, report: Report, folder: str) -> None:
     from tfgan_text.sampling import Sampler
 
     batch = 50 if args.smoke else args.batch
-    _, config = preset("mle", args.overrides, oracle_num_train=1, oracle_num_test=1, init_stddev=0.0)
+    _, config = preset("mle", args.overrides, task="oracle", oracle_num_train=1, oracle_num_test=1, init_stddev=0.0)
     task = task_of(config)
     keras.utils.set_random_seed(0)
     generator = build("mle", config, task).generator
@@ -531,11 +533,14 @@ def workload_distributed(args, report: Report) -> None:
     if len(devices) < 2:
         sys.exit("fewer than 2 devices: the one-device vs MirroredStrategy comparison means nothing here "
                  "(--logical_cpus=2 checks the workload on CPU)")
-    small = dict(batch_size=16, hidden_dim=16, embedding_dim=8, discriminator_hidden_dim=16,
-                 discriminator_embedding_dim=8, oracle_vocab_size=40, oracle_length=8, oracle_num_train=256,
-                 oracle_num_test=64, num_eval_samples=16, train_data="", test_data="") if args.smoke else dict(
-        batch_size=512, num_layers=2, hidden_dim=512, embedding_dim=512, discriminator_hidden_dim=512,
-        discriminator_embedding_dim=512, train_data=data_file(args, "coco_train.txt"), test_data="")
+    if args.smoke:
+        small = dict(batch_size=16, hidden_dim=16, embedding_dim=8, discriminator_hidden_dim=16,
+                     discriminator_embedding_dim=8, task="oracle", oracle_vocab_size=40, oracle_length=8,
+                     oracle_num_train=256, oracle_num_test=64, num_eval_samples=16, train_data="", test_data="")
+    else:
+        small = dict(batch_size=512, num_layers=2, hidden_dim=512, embedding_dim=512, discriminator_hidden_dim=512,
+                     discriminator_embedding_dim=512, task="corpus", train_data=data_file(args, "coco_train.txt"),
+                     test_data="")
     strategies = {"one device": tf.distribute.OneDeviceStrategy(devices[0]),
                   f"mirrored over {len(devices)}": tf.distribute.MirroredStrategy(devices)}
     _, config = preset(args.method, args.overrides, embeddings_file="", steps=100_000, **small)

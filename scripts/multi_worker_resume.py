@@ -23,7 +23,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TINY = ["--method=mle", "--oracle_vocab_size=40", "--oracle_length=8", "--oracle_num_train=256",
+TINY = ["--method=mle", "--task=oracle", "--oracle_vocab_size=40", "--oracle_length=8", "--oracle_num_train=256",
         "--oracle_num_test=64", "--oracle_embedding_dim=8", "--oracle_hidden_dim=8", "--embedding_dim=8",
         "--hidden_dim=16", "--batch_size=32", "--dropout=0.2", "--num_eval_samples=64", "--samples_to_write=8",
         "--eval_every=100000", "--keep_checkpoints=100"]

@@ -9,8 +9,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED_DATA = os.path.join(ROOT, "..", "shared", "data")
 
 # A random oracle small enough for a test to train on in a second or two.
-TINY_FLAGS = ["--method=mle", "--oracle_vocab_size=40", "--oracle_length=8", "--oracle_num_train=256",
-              "--oracle_num_test=64", "--oracle_embedding_dim=8", "--oracle_hidden_dim=8",
+TINY_FLAGS = ["--method=mle", "--task=oracle", "--oracle_vocab_size=40", "--oracle_length=8",
+              "--oracle_num_train=256", "--oracle_num_test=64", "--oracle_embedding_dim=8", "--oracle_hidden_dim=8",
               "--embedding_dim=8", "--hidden_dim=16", "--batch_size=16", "--num_eval_samples=64",
               "--samples_to_write=8", "--summary_every=1"]
 # No evaluation and no checkpoint before the last step (the final ones are still made), for runs whose tests

@@ -8,7 +8,7 @@ import pytest
 
 from tests.conftest import ROOT, TINY_FLAGS
 
-TINY_SEQGAN = dict(oracle_vocab_size=40, oracle_length=8, oracle_num_train=128, oracle_num_test=32,
+TINY_SEQGAN = dict(task="oracle", oracle_vocab_size=40, oracle_length=8, oracle_num_train=128, oracle_num_test=32,
                    oracle_embedding_dim=8, oracle_hidden_dim=8, embedding_dim=8, hidden_dim=16, batch_size=16,
                    pretrain_epochs=1, discriminator_pretrain_rounds=1, discriminator_negatives=32,
                    discriminator_filter_widths=(1, 2), discriminator_num_filters=(4, 4),
@@ -89,7 +89,7 @@ def test_a_python_run_is_resumed_evaluated_and_exported_by_the_command_line(tmp_
     from tfgan_text import export, main
 
     logdir = str(tmp_path / "run")
-    config = MLEConfig(oracle_vocab_size=40, oracle_length=8, oracle_num_train=256, oracle_num_test=64,
+    config = MLEConfig(task="oracle", oracle_vocab_size=40, oracle_length=8, oracle_num_train=256, oracle_num_test=64,
                        oracle_embedding_dim=8, oracle_hidden_dim=8, embedding_dim=8, hidden_dim=16, batch_size=16,
                        steps=16, num_eval_samples=64, samples_to_write=8)
     train("mle", config, logdir=logdir, log=lambda message: None)
@@ -125,6 +125,22 @@ def test_resume_of_a_run_made_before_config_json_reads_its_flags_cfg(tmp_path):
     with open(f"{logdir}/checkpoints/flags.cfg", "w") as f:  # as main wrote it: every flag, absl's own too
         f.write("\n".join(TINY_FLAGS + ["--steps=16", "--logtostderr", "--noalsologtostderr"]) + "\n")
     assert load_run(logdir, log=lambda m: None).config.hidden_dim == 16
+    assert main.run(["x", f"--logdir={logdir}", "--resume", "--steps=24"]) == 0
+
+
+def test_a_run_made_when_auto_meant_the_lstm_oracle_is_still_an_oracle_run(tmp_path):
+    """Runs made before the grammar task saved --task=auto for the LSTM oracle: their run.json says which
+    task they were trained on, and loading or resuming them rebuilds that one."""
+    from tfgan_text import load_run, main
+
+    logdir = str(tmp_path / "old")
+    assert main.run(["x"] + TINY_FLAGS + ["--steps=16", f"--logdir={logdir}"]) == 0
+    with open(f"{logdir}/checkpoints/config.json") as f:
+        saved = json.load(f)
+    saved["config"]["task"] = "auto"
+    with open(f"{logdir}/checkpoints/config.json", "w") as f:
+        json.dump(saved, f)
+    assert load_run(logdir, log=lambda m: None).task.name == "oracle"
     assert main.run(["x", f"--logdir={logdir}", "--resume", "--steps=24"]) == 0
 
 

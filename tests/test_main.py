@@ -117,3 +117,24 @@ def test_every_flagfile_parses_in_a_fresh_process():
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == f"parsed {len(glob.glob(f'{ROOT}/flags/*.cfg'))}"
+
+
+def test_every_flagfile_for_the_lstm_oracle_says_task_oracle():
+    """--task=auto without data means the grammar task; every preset written for the LSTM oracle (its name
+    says oracle, or it sets a flag only the LSTM oracle reads) keeps it, so its setting does not change."""
+    import glob
+
+    from tests.conftest import ROOT
+    from tfgan_text.config import MLEConfig, read_flagfile
+
+    lstm_only = {"oracle_params", "oracle_seed", "oracle_vocab_size", "oracle_embedding_dim", "oracle_hidden_dim",
+                 "oracle_length"}
+    task_fields = {"task", "train_data", "test_data"}
+    kinds = {}
+    for path in sorted(glob.glob(f"{ROOT}/flags/*.cfg")):
+        _, values = read_flagfile(path)
+        kind = MLEConfig(**{k: v for k, v in values.items() if k in task_fields}).task_kind
+        kinds[os.path.basename(path)] = kind
+        if lstm_only & set(values) or "_oracle" in os.path.basename(path):
+            assert kind == "oracle", path
+    assert kinds["mle.cfg"] == "grammar" and kinds["seqgan.cfg"] == "oracle" and kinds["seqgan_coco.cfg"] == "corpus"

@@ -123,13 +123,17 @@ def _check_bounds(field: dataclasses.Field, value: Any) -> None:
 # --- the components -------------------------------------------------------------------------------------
 @dataclasses.dataclass(frozen=True)
 class TaskConfig(Component):
-    """What to learn: a corpus, a parallel corpus, the synthetic oracle or an embedded mapping task."""
+    """What to learn: a corpus, a parallel corpus, the embedded grammar, the synthetic LSTM oracle or an embedded
+    mapping task."""
 
-    task: str = option("auto", "auto: corpus when --train_data is given, else the synthetic oracle. parallel: "
-                       "conditional generation from --train_data/--test_data holding 'source<TAB>target' lines. "
-                       "copy, reverse: the embedded conditional task (random symbol strings -> their copy or "
-                       "reversal).", choices=("auto", "oracle", "corpus", "parallel", "copy", "reverse"))
-    train_data: str = option("", "UTF-8 text, one sentence per line. Empty: the synthetic oracle task.")
+    task: str = option("auto", "auto: corpus when --train_data is given, else the embedded grammar. grammar: "
+                       "English-like sentences from the embedded probabilistic grammar, whose exact probabilities "
+                       "are the oracle (NLL-oracle, the grammatical share of samples). oracle: the synthetic LSTM "
+                       "oracle (--oracle_* flags). parallel: conditional generation from --train_data/--test_data "
+                       "holding 'source<TAB>target' lines. copy, reverse: the embedded conditional task (random "
+                       "symbol strings -> their copy or reversal).",
+                       choices=("auto", "grammar", "oracle", "corpus", "parallel", "copy", "reverse"))
+    train_data: str = option("", "UTF-8 text, one sentence per line. Empty: the embedded grammar task (or --task).")
     test_data: str = option("", "Held-out test split; empty: --heldout_fraction of --train_data.")
     heldout_fraction: float = option(0.1, "Share of --train_data held out when --test_data is empty.",
                                      lower=0.0, upper=0.9)
@@ -147,30 +151,38 @@ class TaskConfig(Component):
     mapping_max_length: int = option(10, "--task=copy|reverse: longest string.", lower=1)
     mapping_num_train: int = option(10000, "--task=copy|reverse: training pairs.", lower=1)
     mapping_num_test: int = option(1000, "--task=copy|reverse: held-out pairs.", lower=1)
-    oracle_params: str = option("", "Oracle LSTM .npz (e.g. ../shared/data/seqgan_oracle_lstm.npz); empty: an "
-                                "oracle drawn from --oracle_seed with SeqGAN's recipe.")
-    oracle_seed: int = option(88, "Seed of the random oracle.", lower=0, upper=MAX_SEED)
-    oracle_vocab_size: int = option(5000, "Random oracle vocabulary.", lower=2)
-    oracle_embedding_dim: int = option(32, "Random oracle embedding size.", lower=1)
-    oracle_hidden_dim: int = option(32, "Random oracle hidden size.", lower=1)
-    oracle_length: int = option(20, "Oracle sequence length T.", lower=1)
-    oracle_num_train: int = option(10000, "Training sequences sampled from the oracle.", lower=1)
-    oracle_num_test: int = option(10000, "Held-out sequences sampled from the oracle.", lower=1)
-    oracle_data_seed: int = option(0, "Seed of the oracle's training and held-out samples.", lower=0,
-                                   upper=MAX_SEED)
+    oracle_params: str = option("", "--task=oracle: the oracle LSTM's .npz (e.g. "
+                                "../shared/data/seqgan_oracle_lstm.npz); empty: an oracle drawn from --oracle_seed "
+                                "with SeqGAN's recipe.")
+    oracle_seed: int = option(88, "--task=oracle: seed of the random oracle.", lower=0, upper=MAX_SEED)
+    oracle_vocab_size: int = option(5000, "--task=oracle: random oracle vocabulary.", lower=2)
+    oracle_embedding_dim: int = option(32, "--task=oracle: random oracle embedding size.", lower=1)
+    oracle_hidden_dim: int = option(32, "--task=oracle: random oracle hidden size.", lower=1)
+    oracle_length: int = option(20, "--task=oracle: sequence length T (the grammar task's T is its longest "
+                                "sentence + eos).", lower=1)
+    oracle_num_train: int = option(10000, "--task=oracle|grammar: training sequences sampled from the oracle "
+                                   "(the LSTM or the grammar).", lower=1)
+    oracle_num_test: int = option(10000, "--task=oracle|grammar: held-out sequences sampled from the oracle.",
+                                  lower=1)
+    oracle_data_seed: int = option(0, "--task=oracle|grammar|copy|reverse: seed of the training and held-out "
+                                   "samples.", lower=0, upper=MAX_SEED)
 
     def validate(self) -> None:
         super().validate()
         if self.mapping_min_length > self.mapping_max_length:
             raise ConfigError(f"mapping_min_length={self.mapping_min_length}: longer than mapping_max_length="
                               f"{self.mapping_max_length}")
+        if self.oracle_params and self.task_kind != "oracle":
+            raise ConfigError(f"oracle_params={self.oracle_params}: the LSTM oracle's parameters, but the task is "
+                              f"{self.task_kind}" + (" (--task=auto without --train_data is the grammar task); "
+                                                     "add --task=oracle" if self.task == "auto" else ""))
 
     @property
     def task_kind(self) -> str:
-        """The task `auto` stands for: corpus with --train_data, else the oracle."""
+        """The task `auto` stands for: corpus with --train_data, else the embedded grammar."""
         if self.task != "auto":
             return self.task
-        return "corpus" if self.train_data else "oracle"
+        return "corpus" if self.train_data else "grammar"
 
     @property
     def conditional(self) -> bool:

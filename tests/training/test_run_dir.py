@@ -47,7 +47,7 @@ def test_a_changed_model_or_data_flag_is_named_as_the_flag(tmp_path):
     from tfgan_text.config import MLEConfig, write_config
 
     run_dir = run_with_identity(tmp_path, IDENTITY)
-    saved = MLEConfig(oracle_vocab_size=40, oracle_length=8, embedding_dim=8, hidden_dim=16)
+    saved = MLEConfig(task="oracle", oracle_vocab_size=40, oracle_length=8, embedding_dim=8, hidden_dim=16)
     write_config(run_dir.config, "mle", saved)
     with pytest.raises(UsageError, match=r"^--hidden_dim=32: the run in --logdir=\S+ was trained with --hidden_dim=16"):
         run_dir.check_resumable({**IDENTITY, "hidden_dim": 32}, saved.replace(hidden_dim=32))
@@ -61,3 +61,17 @@ def test_a_changed_model_or_data_flag_is_named_as_the_flag(tmp_path):
     with pytest.raises(UsageError, match=r"^--resume: the task built from the flags has vocab_size 50 but the run "
                                          r"in --logdir=\S+ was trained with 40"):
         run_dir.check_resumable({**IDENTITY, "vocab_size": 50}, saved)
+
+
+def test_task_auto_is_compared_as_the_task_it_stands_for(tmp_path):
+    """A grammar run saved with --task=auto: auto is the grammar, never a changed flag to blame."""
+    from tfgan_text.config import MLEConfig, write_config
+
+    identity = {**IDENTITY, "task": "grammar", "vocab_size": 508, "sequence_length": 20}
+    run_dir = run_with_identity(tmp_path, identity)
+    saved = MLEConfig(embedding_dim=8, hidden_dim=16)
+    write_config(run_dir.config, "mle", saved)
+    with pytest.raises(UsageError, match=r"^--resume: the task built from the flags has vocab_size 600 "):
+        run_dir.check_resumable({**identity, "vocab_size": 600}, saved)
+    with pytest.raises(UsageError, match=r"^--task=oracle: the run in --logdir=\S+ was trained with --task=grammar"):
+        run_dir.check_resumable({**identity, "task": "oracle"}, saved.replace(task="oracle"))

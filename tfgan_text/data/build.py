@@ -1,10 +1,12 @@
-"""The task a `TaskConfig` describes: a corpus, a parallel corpus, the oracle or an embedded mapping task."""
+"""The task a `TaskConfig` describes: a corpus, a parallel corpus, the embedded grammar, the LSTM oracle or an
+embedded mapping task."""
 from __future__ import annotations
 
 from typing import Callable
 
 from tfgan_text.config import TaskConfig
 from tfgan_text.data import tasks
+from tfgan_text.data.grammar import grammar_task
 from tfgan_text.data.parallel import mapping_task, parallel_task
 from tfgan_text.data.tokenizers import get_tokenizer
 from tfgan_text.data.vocabulary import Vocabulary
@@ -33,7 +35,11 @@ def build_task(config: TaskConfig, vocabulary: Vocabulary | None = None, log: Ca
                                  config.min_count, config.max_vocab_size, config.max_length,
                                  config.long_sentences, config.heldout_fraction, seed, vocabulary, log)
     if config.train_data or config.test_data:
-        raise UsageError("--task=oracle: reads no --train_data/--test_data (it samples its own data sets)")
+        raise UsageError(f"--task={kind}: reads no --train_data/--test_data (it samples its own data sets; "
+                         "for a text corpus pass --task=corpus)")
+    if kind == "grammar":
+        return grammar_task(config.oracle_num_train, config.oracle_num_test, config.oracle_data_seed, vocabulary,
+                            log=log)
     if config.oracle_params:
         params = oracle.load_oracle_parameters(config.oracle_params)
         source = config.oracle_params

@@ -109,15 +109,28 @@ class RunDirectory:
         """(method, config field values, the file they came from) of the run."""
         if os.path.exists(self.config):
             method, values = read_config_json(self.config)
-            return method, values, self.config
+            return method, self._resolved_task(values), self.config
         if os.path.exists(self.legacy_flags):
             method, values = read_flagfile(self.legacy_flags, unknown="skip")
-            return method or "mle", values, self.legacy_flags
+            return method or "mle", self._resolved_task(values), self.legacy_flags
         raise UsageError(f"--logdir={self.logdir}: {self.config} is missing (not a tfgan_text run directory?)")
 
     def holds_run_files(self) -> bool:
         """Whether a run was started here: config.json (or an old run's flags.cfg) or run.json exists."""
         return any(os.path.exists(path) for path in (self.config, self.legacy_flags, self.identity))
+
+    def _resolved_task(self, values: dict[str, Any]) -> dict[str, Any]:
+        """`values` with --task=auto replaced by the task the run was trained on (run.json), so that what
+        `auto` means today does not change an older run: without --train_data it meant the LSTM oracle
+        before the grammar task existed."""
+        if values.get("task", "auto") != "auto" or not os.path.exists(self.identity):
+            return values
+        try:
+            with open(self.identity, encoding="utf-8") as f:
+                trained_on = json.load(f).get("task")
+        except (OSError, ValueError, AttributeError):
+            return values
+        return {**values, "task": trained_on} if trained_on in ("grammar", "oracle", "corpus") else values
 
     def check_new(self) -> None:
         if self.latest_checkpoint():
@@ -184,8 +197,12 @@ class RunDirectory:
             return []
         task_fields = [f.name for f in dataclasses.fields(TaskConfig)]
         default = {name: all_fields()[name].default for name in task_fields}
-        return [(name, getattr(config, name), values.get(name, default[name])) for name in task_fields
-                if _flag_value(getattr(config, name)) != _flag_value(values.get(name, default[name]))]
+        changed = [(name, getattr(config, name), values.get(name, default[name])) for name in task_fields
+                   if _flag_value(getattr(config, name)) != _flag_value(values.get(name, default[name]))]
+        saved_kind = values.get("task", "auto")
+        if saved_kind == "auto":
+            saved_kind = "corpus" if values.get("train_data") else "grammar"
+        return [item for item in changed if item[0] != "task" or config.task_kind != saved_kind]  # auto = its kind
 
     def create(self, identity: dict, task: Task, method: str, config: MethodConfig) -> None:
         """Writes the files that stand beside every checkpoint (each atomically); a file-system error is a
