@@ -95,7 +95,11 @@ def _train(method_class, config, task, run_dir, resume, strategy, chief, export_
     if run_dir:
         log(f"run directory: {run_dir.logdir} (tensorboard --logdir {run_dir.logdir})")
     history = trainer.train()
-    if export_name and chief:
+    if export_name and chief and trainer.stopped_by:
+        how = f"; export its checkpoint with: python -m tfgan_text.export --checkpoint_dir={run_dir.logdir} " \
+              f"--name={export_name}" if run_dir else ""
+        log(f"--export_name={export_name}: not exported (stopped before the end){how}")
+    elif export_name and chief:
         export_generator(trainer.method.generator, task, export_dir, export_name, log=log,
                          readout=getattr(config, "wgan_readout", "argmax"))
     return history

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import signal
 import sys
+import threading
 import typing
 from typing import Any, Callable, Iterable
 
 from absl import flags
 
 from tfgan_text.config import FIELD_OWNERS, Component, ConfigError, all_fields, preset_path
-from tfgan_text.errors import TrainingFailed, UsageError
+from tfgan_text.errors import Interrupted, TrainingFailed, UsageError
 
 HELP_FLAGS = ("--help", "-help", "-h", "--helpshort", "-helpshort", "--helpfull", "-helpfull", "-?")
 
@@ -130,18 +132,30 @@ def expand_flagfiles(args: list[str], _seen: tuple[str, ...] = ()) -> list[str]:
 
 def run_command(name: str, main: Callable[[list[str]], Any], argv: list[str] | None = None) -> int:
     """Runs `main(argv)`; returns the exit code: 0, 2 for bad input, 1 for a fault during training, 130 for
-    Ctrl-C."""
+    Ctrl-C and 143 for SIGTERM (each one line, no traceback). SIGTERM is turned into the same clean exit as
+    Ctrl-C from here on (the training loop handles both itself: it checkpoints and stops)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv if argv is None else argv)
+    previous = None
+    if threading.current_thread() is threading.main_thread():  # only it may set handlers
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         main(argv)
     except UsageError as e:
         print(f"{name}: error: {e}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print(f"{name}: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        signum = getattr(e, "signum", signal.SIGINT)
+        print(f"{name}: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
+        return 128 + signum
     except TrainingFailed as e:  # divergence, a checkpoint that could not be saved
         print(f"{name}: {e}", file=sys.stderr)
         return e.exit_code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _terminate(signum, frame) -> None:
+    raise Interrupted(signum)

@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from tests.conftest import ROOT, TINY_FLAGS
@@ -20,8 +21,8 @@ RUN = TINY_FLAGS + ["--dropout=0.2", "--eval_every=100000", "--checkpoint_every=
 
 def start(args, **kwargs):
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.Popen([sys.executable, "-m", "tfgan_text.main"] + args, cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    kwargs = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, **kwargs}
+    return subprocess.Popen([sys.executable, "-m", "tfgan_text.main"] + args, cwd=ROOT, env=env, text=True, **kwargs)
 
 
 def wait_for(predicate, timeout=120.0):
@@ -61,21 +62,66 @@ def test_run_killed_after_a_checkpoint_resumes_to_identical_weights(tmp_path):
         np.testing.assert_array_equal(straight[name], resumed[name], err_msg=name)
 
 
-def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+def test_sigterm_checkpoints_and_exits_within_seconds_without_the_final_evaluation(tmp_path):
     logdir = f"{tmp_path}/run"
-    process = start(RUN + ["--steps=200000", f"--logdir={logdir}"])
+    # Each evaluation of 300,000 samples takes many seconds: the stop must wait neither for the one under way
+    # (every 50 steps, right after the checkpoint) nor for a final one.
+    process = start(RUN + ["--steps=200000", "--eval_every=50", "--num_eval_samples=300000", f"--logdir={logdir}"])
     try:
         assert wait_for(lambda: tf.train.latest_checkpoint(f"{logdir}/checkpoints"))
+        signalled = time.time()
         process.send_signal(signal.SIGTERM)
-        output, _ = process.communicate(timeout=120)
+        output, _ = process.communicate(timeout=300)
+        took = time.time() - signalled
     finally:
         process.kill()
     assert process.returncode == 0, f"exit code {process.returncode}: {output}"
-    stopped = re.search(r"stopped by SIGTERM at step (\d+); checkpoint saved", output)
+    stopped = re.search(r"stopped by SIGTERM at step (\d+); checkpoint (\S+) saved; continue with --resume", output)
     assert stopped, output
-    step = int(stopped.group(1))
-    assert tf.train.latest_checkpoint(f"{logdir}/checkpoints").endswith(f"ckpt-{step}")
-    assert "NLL-ORACLE" in output
+    step, checkpoint = int(stopped.group(1)), stopped.group(2)
+    assert checkpoint == tf.train.latest_checkpoint(f"{logdir}/checkpoints") and checkpoint.endswith(f"ckpt-{step}")
+    assert "final metrics" not in output and "NLL-ORACLE" not in output
+    assert f"run it with: python -m tfgan_text.evaluate --checkpoint_dir={logdir}" in output
+    assert took < 30, f"{took:.0f}s from SIGTERM to exit"
+    assert not os.path.exists(f"{logdir}/.lock")
+
+
+def caught_signals(pid: int) -> set:
+    """The signals process `pid` has a handler for (from /proc)."""
+    with open(f"/proc/{pid}/status") as f:
+        mask = int(next(line for line in f if line.startswith("SigCgt:")).split()[1], 16)
+    return {signum for signum in range(1, 65) if mask >> (signum - 1) & 1}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_during_set_up_ends_with_one_line(tmp_path, signum):
+    logdir = f"{tmp_path}/run"
+    process = start(TINY_FLAGS + [f"--logdir={logdir}"], stderr=subprocess.PIPE)
+    try:
+        # The command line's handler is in place before TensorFlow is imported: signal the set-up then.
+        assert wait_for(lambda: signal.SIGTERM in caught_signals(process.pid), timeout=60), "no SIGTERM handler"
+        process.send_signal(signum)
+        output, errors = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    name = signal.Signals(signum).name
+    assert process.returncode == 128 + signum, errors
+    assert errors.strip().splitlines()[-1] == f"tfgan-text: interrupted ({name})", errors
+    assert "Traceback" not in errors + output
+    assert not os.path.exists(logdir)
+
+
+def test_ctrl_c_after_the_run_directory_was_locked_leaves_nothing(tmp_path, capsys, monkeypatch):
+    from tfgan_text.training import trainer
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(trainer.Trainer, "__init__", interrupted)
+    logdir = f"{tmp_path}/run"
+    assert main.run(["x"] + TINY_FLAGS + [f"--logdir={logdir}"]) == 130
+    assert capsys.readouterr().err.strip() == "tfgan-text: interrupted (SIGINT)"
+    assert not os.path.exists(logdir)  # the lock released, the directory it made removed
 
 
 class NanAfterStep25(METHODS["mle"]):

@@ -1,8 +1,10 @@
 """What the training loop does around its steps, one action each (Orbit's pattern): stop on divergence,
 show progress, write summaries, checkpoint, evaluate. The loop calls `after_step` after every step,
-in the order the actions are given, and `at_end` once when the phases are done or a stop was asked."""
+in the order the actions are given, and `at_end` once when the phases are done or a stop was asked
+(except the final evaluation's, skipped on a stop)."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import glob
 import math
@@ -17,7 +19,7 @@ from typing import Callable, Protocol
 import tensorflow as tf
 from tqdm import tqdm
 
-from tfgan_text.errors import CheckpointSaveFailed, TrainingDiverged, TrainingFailed
+from tfgan_text.errors import CheckpointSaveFailed, Interrupted, TrainingDiverged, TrainingFailed
 from tfgan_text.training.run_dir import RunDirectory
 
 
@@ -116,7 +118,8 @@ def save_checkpoint(manager: tf.train.CheckpointManager, number: int) -> str:
         return manager.save(checkpoint_number=number)
     except BaseException as e:
         shutil.rmtree(prefix + "_temp", ignore_errors=True)
-        if manager.latest_checkpoint != prefix:  # not written completely (else only the state file failed)
+        written = manager.latest_checkpoint == prefix  # complete: what failed came after (the state file)
+        if not written:
             for path in glob.glob(glob.escape(prefix) + ".index") + glob.glob(glob.escape(prefix) + ".data-*"):
                 try:
                     os.remove(path)
@@ -124,8 +127,9 @@ def save_checkpoint(manager: tf.train.CheckpointManager, number: int) -> str:
                     pass
         if isinstance(e, (tf.errors.OpError, OSError)):
             reason = " ".join(str(getattr(e, "message", None) or e).split())[:200]
-            raise CheckpointSaveFailed(f"saving the checkpoint {prefix} failed ({reason}); its partial files "
-                                       f"were removed; last good checkpoint: {previous or 'none'}") from None
+            removed = "" if written else "; its partial files were removed"
+            raise CheckpointSaveFailed(f"saving the checkpoint {prefix} failed ({reason}){removed}; last good "
+                                       f"checkpoint: {(prefix if written else previous) or 'none'}") from None
         raise
 
 
@@ -135,6 +139,8 @@ SAMPLES_SHOWN = 5  # samples printed with the final metrics
 class Evaluation:
     """Every `every` steps and once at the end (the full report): the evaluator's metrics, written to the
     console, TensorBoard, the samples file, and `history` (one dict per evaluation)."""
+
+    interruptible = True  # a stop signal cuts it short (the loop's checkpoint does not depend on it)
 
     def __init__(self, evaluator, writer, every: int, seed: int, run_dir: RunDirectory | None,
                  samples_to_write: int, log: Callable[[str], None]):
@@ -181,12 +187,19 @@ class Evaluation:
         return metrics, path
 
 
+class StopRequested(Exception):
+    """Raised by StopSignal's handler inside `interruptible()`: stop what is being done, now."""
+
+
 class StopSignal:
-    """SIGINT/SIGTERM ask the loop to stop after the current step (it checkpoints, then evaluates)."""
+    """SIGINT/SIGTERM ask the loop to stop after the current step: it checkpoints and ends without the
+    final evaluation. Inside `interruptible()` (an evaluation) the handler raises StopRequested at once; a
+    second signal raises Interrupted (a KeyboardInterrupt) wherever the loop is."""
 
     def __init__(self):
         self.received: int | None = None
         self.previous: dict = {}
+        self._interruptible = False
 
     def __enter__(self) -> "StopSignal":
         if threading.current_thread() is threading.main_thread():  # only it may set handlers (not a notebook's)
@@ -198,8 +211,21 @@ class StopSignal:
         for signum, handler in self.previous.items():
             signal.signal(signum, handler)
 
+    @contextlib.contextmanager
+    def interruptible(self):
+        self._interruptible = True
+        try:
+            yield
+        finally:
+            self._interruptible = False
+
     def _handle(self, signum, frame) -> None:
+        if self.received is not None:
+            raise Interrupted(signum)
         self.received = signum
+        if self._interruptible:
+            self._interruptible = False
+            raise StopRequested()
 
     @property
     def name(self) -> str:

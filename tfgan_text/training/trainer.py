@@ -25,7 +25,7 @@ from tfgan_text.data.tasks import Task
 from tfgan_text.errors import UsageError
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.training.actions import (Checkpointer, DivergenceGuard, Evaluation, ProgressBar, StepResult,
-                                         StopSignal, Summaries, step_seed)
+                                         StopRequested, StopSignal, Summaries, step_seed)
 from tfgan_text.training.run_dir import RunDirectory, checkpoint_number
 
 
@@ -100,11 +100,13 @@ class Trainer:
         self.manager = None if run_dir is None else tf.train.CheckpointManager(
             self.checkpoint, self._scratch or run_dir.checkpoints, max_to_keep=config.keep_checkpoints)
         self.evaluator = self.method.evaluator(config.num_eval_samples, config.eval_temperature)
+        self.stopped_by: str | None = None  # the signal that stopped `train()` before its end, if one did
 
     # --- the loop -------------------------------------------------------------------------------
     def train(self) -> list[dict[str, float]]:
-        """Runs every phase to its end (or to a stop signal); returns the metric history (the last entry
-        is the final evaluation)."""
+        """Runs every phase to its end (or to a stop signal: then it checkpoints and returns without the
+        final evaluation, and `stopped_by` names the signal); returns the metric history (the last entry is
+        the final evaluation)."""
         if self.resume:
             self.restore()
         writes = self.is_chief and self.run_dir is not None
@@ -127,14 +129,21 @@ class Trainer:
         if self.is_chief:  # the chief's evaluation is the run's; the others would only repeat it
             actions.append(evaluation)
         try:
-            with StopSignal() as stop:
+            with StopSignal() as stop:  # SIGINT/SIGTERM: checkpoint and stop, without the final evaluation
                 self.run_phases(phases, batches, actions, stop)
-            step = int(self.step.numpy())
-            for action in actions:
-                if action is evaluation and stop.received is not None and self.run_dir is not None:
-                    self.log(f"stopped by {stop.name} at step {step}; checkpoint saved in "
-                             f"{self.run_dir.checkpoints}; continue with --resume")
-                action.at_end(step)  # the checkpoint is saved before the final evaluation
+                step = int(self.step.numpy())
+                for action in actions:
+                    if action is not evaluation:
+                        action.at_end(step)  # the checkpoint is saved before the final evaluation
+                if evaluation in actions and stop.received is None:
+                    try:
+                        with stop.interruptible():
+                            evaluation.at_end(step)
+                    except StopRequested:
+                        pass
+            if stop.received is not None:
+                self.stopped_by = stop.name
+                self.log(self.stop_message(stop.name, step))
             return evaluation.history
         finally:
             progress.at_end(0)
@@ -142,6 +151,15 @@ class Trainer:
             eval_writer.flush()
             if self._scratch:
                 shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def stop_message(self, signal_name: str, step: int) -> str:
+        if self.run_dir is None:
+            return f"stopped by {signal_name} at step {step} (no run directory: nothing was saved)"
+        if not self.is_chief:
+            return f"stopped by {signal_name} at step {step}"
+        return (f"stopped by {signal_name} at step {step}; checkpoint {self.manager.latest_checkpoint} saved; continue "
+                f"with --resume; the final evaluation was skipped, run it with: python -m tfgan_text.evaluate "
+                f"--checkpoint_dir={self.run_dir.logdir}")
 
     def restore(self) -> None:
         """Restores the newest checkpoint that reads back completely (a damaged newer one is skipped, with
@@ -177,7 +195,14 @@ class Trainer:
                 result = StepResult(step + 1, phase.name, {name: float(v) for name, v in values.items()}, total_steps)
                 self.step.assign_add(1)
                 for action in actions:
-                    action.after_step(result)
+                    if not getattr(action, "interruptible", False):
+                        action.after_step(result)
+                        continue
+                    try:  # a stop signal cuts an evaluation short rather than wait for its end
+                        with stop.interruptible():
+                            action.after_step(result)
+                    except StopRequested:
+                        self.log(f"{stop.name}: the evaluation of step {result.step} was cut short")
 
 
 def compile_step(phase: Phase, strategy: tf.distribute.Strategy, jit_compile: bool = False):
