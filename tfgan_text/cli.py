@@ -136,9 +136,8 @@ def run_command(name: str, main: Callable[[list[str]], Any], argv: list[str] | N
     Ctrl-C from here on (the training loop handles both itself: it checkpoints and stops)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv if argv is None else argv)
-    previous = None
-    if threading.current_thread() is threading.main_thread():  # only it may set handlers
-        previous = signal.signal(signal.SIGTERM, _terminate)
+    installed = threading.current_thread() is threading.main_thread()  # only it may set handlers
+    previous = signal.signal(signal.SIGTERM, _terminate) if installed else None
     try:
         main(argv)
     except UsageError as e:
@@ -152,8 +151,8 @@ def run_command(name: str, main: Callable[[list[str]], Any], argv: list[str] | N
         print(f"{name}: {e}", file=sys.stderr)
         return e.exit_code
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        if installed:  # None: a handler not set from Python, i.e. the default
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return 0
 
 
