@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -16,6 +17,10 @@ from tfgan_text.methods import CONDITIONAL_METHODS, METHODS
 TOLERANCE = 1e-5
 CHECKED = sorted(METHODS) + [f"{method}@reverse" for method in CONDITIONAL_METHODS]  # and conditional generation
 PROCESSES = 2  # methods are split over this many processes, run side by side (one per core)
+# Seconds for both processes together: a guard against a hang, not a speed check. On an idle machine they take
+# one to two minutes; under `make test` they share the two cores with the other pytest-xdist worker, and on a
+# machine loaded by other work they have taken over 15 minutes.
+TIMEOUT = 1800
 # Rough CPU seconds of each method's check (both runs), measured once: they balance the processes.
 COST = {"leakgan": 29, "scratchgan": 13, "rankgan": 12, "cot": 9, "maligan": 9, "seqgan": 9, "wgan_gp": 4, "mle": 3,
         "seqgan@reverse": 12, "mle@reverse": 4}
@@ -40,13 +45,14 @@ def reports(tmp_path_factory):
     processes = [subprocess.Popen([sys.executable, "-m", "tests.training.distributed_check", str(logdir), *group],
                                   cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                  for group in groups if group]
-    found = {}
+    found, deadline = {}, time.monotonic() + TIMEOUT
     for process in processes:
         try:
-            out, err = process.communicate(timeout=600)
+            out, err = process.communicate(timeout=max(1.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             process.kill()
             out, err = process.communicate()
+            err += f"\n(killed: the checks had not ended after {TIMEOUT} s)"
         for line in out.splitlines():
             if line.startswith("{"):
                 report = json.loads(line)
