@@ -16,12 +16,6 @@ def train(argv):
 
 
 @pytest.fixture(scope="module")
-def oracle_run(tiny_oracle_run):
-    """(run directory, final metrics): TINY_FLAGS trained for 40 steps (conftest's, shared with test_export)."""
-    return tiny_oracle_run
-
-
-@pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     corpus = folder / "corpus.txt"
@@ -39,8 +33,8 @@ def run_evaluate(argv, capsys):
     return code, captured.out, captured.err.strip()
 
 
-def test_restored_run_reproduces_the_training_numbers(oracle_run, tmp_path, capsys):
-    logdir, final = oracle_run
+def test_restored_run_reproduces_the_training_numbers(tiny_oracle_run, tmp_path, capsys):
+    logdir, final = tiny_oracle_run
     out = tmp_path / "metrics.json"
     code, stdout, _ = run_evaluate([f"--checkpoint_dir={logdir}", "--num_samples=64", f"--out={out}"], capsys)
     assert code == 0
@@ -53,8 +47,8 @@ def test_restored_run_reproduces_the_training_numbers(oracle_run, tmp_path, caps
     assert "NLL-TEST:" in stdout and report["step"] == 40
 
 
-def test_temperature_changes_the_scored_distribution(oracle_run, tmp_path, capsys):
-    logdir, final = oracle_run
+def test_temperature_changes_the_scored_distribution(tiny_oracle_run, tmp_path, capsys):
+    logdir, final = tiny_oracle_run
     out = tmp_path / "cold.json"
     assert run_evaluate([f"--checkpoint_dir={logdir}", "--num_samples=64", "--temperature=0.5", "--metrics=nll",
                          f"--out={out}"], capsys)[0] == 0
@@ -119,10 +113,10 @@ def test_encoder_that_cannot_be_loaded(corpus_run, tmp_path, capsys):
     assert not (tmp_path / "x.json").exists()
 
 
-def test_metric_that_does_not_apply(oracle_run, capsys):
-    expect_usage_error([f"--checkpoint_dir={oracle_run[0]}", "--metrics=nll,bleu"], capsys,
+def test_metric_that_does_not_apply(tiny_oracle_run, capsys):
+    expect_usage_error([f"--checkpoint_dir={tiny_oracle_run[0]}", "--metrics=nll,bleu"], capsys,
                        "bleu only apply to corpus")
-    expect_usage_error([f"--checkpoint_dir={oracle_run[0]}", "--metrics=perplexity"], capsys, "unknown perplexity")
+    expect_usage_error([f"--checkpoint_dir={tiny_oracle_run[0]}", "--metrics=perplexity"], capsys, "unknown perplexity")
 
 
 def test_references_are_the_test_files_own_words(corpus_run, tmp_path):

@@ -24,12 +24,6 @@ def train(argv, logdir):
 
 
 @pytest.fixture(scope="module")
-def oracle_run(tiny_oracle_run):
-    """(run directory, final metrics): TINY_FLAGS trained for 40 steps (conftest's, shared with test_evaluate)."""
-    return tiny_oracle_run
-
-
-@pytest.fixture(scope="module")
 def corpus_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("corpus")
     lines = [f"The {a} {v} on the {p}." for a in ANIMALS for v in VERBS for p in PLACES] * 4
@@ -42,9 +36,9 @@ def corpus_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def oracle_model(oracle_run):
+def oracle_model(tiny_oracle_run):
     """(task, generator) restored from the oracle run's checkpoint, as the CLIs do it."""
-    loaded = load_run(oracle_run[0], full_task=False, log=lambda message: None)
+    loaded = load_run(tiny_oracle_run[0], full_task=False, log=lambda message: None)
     task, generator = loaded.task, loaded.generator
     return task, generator
 
@@ -59,8 +53,8 @@ def check_serving(version_dir, requests, tmp_path):
     return json.loads(out_path.read_text())
 
 
-def test_oracle_export_serves_with_tensorflow_only(oracle_run, oracle_model, tmp_path):
-    logdir, metrics = oracle_run
+def test_oracle_export_serves_with_tensorflow_only(tiny_oracle_run, oracle_model, tmp_path):
+    logdir, metrics = tiny_oracle_run
     task, generator = oracle_model
     export_dir = str(tmp_path / "savedmodels")
     assert serving.export_generator(generator, task, export_dir, "tiny", log=lambda m: None).endswith("tiny/1")
@@ -146,8 +140,8 @@ def test_corpus_export_scores_real_sentences_above_shuffled_ones(corpus_run, tmp
     assert answers["tf2"]["generate"] == generated
 
 
-def test_generate_cli_same_sentences_from_savedmodel_and_checkpoint(oracle_run, oracle_model, tmp_path):
-    logdir, _ = oracle_run
+def test_generate_cli_same_sentences_from_savedmodel_and_checkpoint(tiny_oracle_run, oracle_model, tmp_path):
+    logdir, _ = tiny_oracle_run
     export_dir = str(tmp_path / "savedmodels")
     serving.export_generator(*reversed(oracle_model), export_dir, "small", version=7, max_num_samples=4,
                             log=lambda message: None)
@@ -196,9 +190,9 @@ def test_interrupted_export_leaves_no_version_folder(corpus_run, tmp_path, monke
     (["--checkpoint_dir={run}", "--max_num_samples=0"], "--max_num_samples"),
     (["--checkpoint_dir={run}", "--nosuchflag=1"], "nosuchflag"),
 ])
-def test_export_bad_input(oracle_run, tmp_path, capsys, args, message):
+def test_export_bad_input(tiny_oracle_run, tmp_path, capsys, args, message):
     (tmp_path / "empty" / "checkpoints").mkdir(parents=True)
-    values = {"empty": tmp_path / "empty", "missing": tmp_path / "missing", "run": oracle_run[0]}
+    values = {"empty": tmp_path / "empty", "missing": tmp_path / "missing", "run": tiny_oracle_run[0]}
     argv = ["export"] + [arg.format(**values) for arg in args] + [f"--export_dir={tmp_path / 'out'}"]
     assert export.run(argv) == 2
     error = capsys.readouterr().err.strip()
@@ -206,9 +200,9 @@ def test_export_bad_input(oracle_run, tmp_path, capsys, args, message):
     assert not (tmp_path / "out").exists()
 
 
-def test_export_refuses_an_existing_version(oracle_run, tmp_path, capsys):
+def test_export_refuses_an_existing_version(tiny_oracle_run, tmp_path, capsys):
     (tmp_path / "out" / "tiny" / "3").mkdir(parents=True)
-    argv = ["export", f"--checkpoint_dir={oracle_run[0]}", f"--export_dir={tmp_path / 'out'}", "--name=tiny",
+    argv = ["export", f"--checkpoint_dir={tiny_oracle_run[0]}", f"--export_dir={tmp_path / 'out'}", "--name=tiny",
             "--version=3"]
     assert export.run(argv) == 2
     assert "already exists" in capsys.readouterr().err

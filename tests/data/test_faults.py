@@ -5,37 +5,14 @@ import pytest
 from tfgan_text import config as config_module
 from tfgan_text import main
 from tfgan_text.config import ConfigError, TaskConfig
-from tfgan_text.data.parallel import parallel_task
-from tfgan_text.data.tasks import corpus_task
-from tfgan_text.data.tokenizers import get_tokenizer
 from tfgan_text.data import word_vectors
 from tfgan_text.data.word_vectors import read_word_vectors
 from tfgan_text.errors import UsageError
+from tests.data.builders import build_corpus, build_parallel, write
 
 NORMAL = [f"the {animal} number {i} sat on the mat ." for i, animal in enumerate(["cat", "dog", "cow", "owl", "fox"]
                                                                                   * 10)]  # 50 lines of 9 words
 HUGE = " ".join(["word"] * 200_000)  # one line of 1 MB
-
-
-def write(tmp_path, name, lines):
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
-
-
-def build_corpus(path, **overrides):
-    args = dict(test_path=None, tokenizer=get_tokenizer("word"), min_count=1, max_vocab_size=0, max_length=0,
-                long_sentences="drop", heldout_fraction=0.25, split_seed=0, log=lambda *_: None)
-    args.update(overrides)
-    return corpus_task(path, **args)
-
-
-def build_parallel(path, **overrides):
-    args = dict(test_path=None, tokenizer=get_tokenizer("word"), min_count=1, max_vocab_size=0, max_length=0,
-                max_source_length=0, long_sentences="drop", heldout_fraction=0.25, split_seed=0,
-                log=lambda *_: None)
-    args.update(overrides)
-    return parallel_task(path, **args)
 
 
 def one_line(error) -> str:

@@ -1,22 +1,9 @@
 import numpy as np
 import pytest
 
-from tfgan_text.data.parallel import mapping_task, parallel_task
-from tfgan_text.data.tokenizers import get_tokenizer
+from tfgan_text.data.parallel import mapping_task
 from tfgan_text.errors import UsageError
-
-
-def write(tmp_path, name, lines):
-    path = tmp_path / name
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return str(path)
-
-
-def build(path, **overrides):
-    args = dict(test_path=None, tokenizer=get_tokenizer("word"), min_count=1, max_vocab_size=0, max_length=0,
-                max_source_length=0, long_sentences="drop", heldout_fraction=0.25, split_seed=0, log=lambda *_: None)
-    args.update(overrides)
-    return parallel_task(path, **args)
+from tests.data.builders import build_parallel, write
 
 
 @pytest.mark.parametrize("kind", ["copy", "reverse"])
@@ -39,7 +26,7 @@ def test_mapping_task_pairs_sources_with_their_known_answer(kind):
 def test_tsv_corpus_vocabulary_from_both_sides_and_references(tmp_path):
     lines = ["hello there\tgeneral kenobi", "good morning\tbonjour !", "hello there\tsalut"] * 2 + ["a b\tc d"] * 2
     test = write(tmp_path, "test.tsv", ["hello there\tgeneral kenobi", "hello there\tsalut", "a b\tc"])
-    task = build(write(tmp_path, "train.tsv", lines), test_path=test)
+    task = build_parallel(write(tmp_path, "train.tsv", lines), test_path=test)
     for word in ("hello", "kenobi", "bonjour", "!"):
         assert word in task.vocabulary.tokens
     sources, references = task.references(task.test)
@@ -55,15 +42,15 @@ def test_tsv_corpus_vocabulary_from_both_sides_and_references(tmp_path):
 def test_malformed_tsv_lines_name_the_file_and_line(tmp_path, line, message):
     path = write(tmp_path, "train.tsv", ["fine\tpair", line])
     with pytest.raises(UsageError, match=f"--train_data=.*train.tsv: {message}"):
-        build(path)
+        build_parallel(path)
 
 
 def test_long_pairs_are_dropped_or_truncated(tmp_path):
     path = write(tmp_path, "train.tsv", ["a b c d\tx", "a\tx y z w", "a b\tx y", "b\ty"])
     messages = []
-    task = build(path, test_path=path, max_length=2, max_source_length=2, log=messages.append)
+    task = build_parallel(path, test_path=path, max_length=2, max_source_length=2, log=messages.append)
     assert len(task.train) == 2 and "dropped 2 of 4 pairs" in messages[0]
-    task = build(path, test_path=path, max_length=2, max_source_length=2, long_sentences="truncate",
+    task = build_parallel(path, test_path=path, max_length=2, max_source_length=2, long_sentences="truncate",
                  log=messages.append)
     assert len(task.train) == 4 and task.decode_source(task.split(task.train)[0][0]) == "a b"
 
