@@ -76,7 +76,8 @@ def _train(method_class, config, task, run_dir, resume, strategy, chief, export_
     from tfgan_text.data.build import build_task
     from tfgan_text.serving import export_generator
 
-    task = task or build_task(config, log=log, seed=config.seed)
+    saved_sets = run_dir.saved_sampled_sets() if run_dir and resume else None  # not sampled again
+    task = task or build_task(config, log=log, seed=config.seed, saved_sets=saved_sets)
     check_step_fits(method_class, config, task.spec)
     identity = model_identity(method_class.name, config, task, method_class.identity_flags)
     restart = False  # --resume of a run that stopped before its first checkpoint: from step 0

@@ -244,7 +244,10 @@ class EvaluationConfig(Component):
     """What is measured during and at the end of training."""
 
     eval_every: int = option(0, "Evaluate every N steps; 0: once per epoch.", lower=0)
-    num_eval_samples: int = option(10000, "Samples drawn for NLL-oracle and the samples file.", lower=1)
+    num_eval_samples: int = option(10000, "Samples drawn for NLL-oracle and the samples file by the final "
+                                   "evaluation (and by the others, up to --interim_eval_samples).", lower=1)
+    interim_eval_samples: int = option(1000, "Samples drawn by each evaluation before the final one, at most "
+                                       "--num_eval_samples: a cheap, slightly noisier view of progress.", lower=1)
     eval_temperature: float = option(1.0, "Sampling temperature of evaluation.", lower=0.001)
     samples_to_write: int = option(1000, "Generated sentences written per evaluation.", lower=0)
     eval_bleu: bool = option(False, "Corpus tasks: at every evaluation also BLEU-2..5 of the samples against "

@@ -75,3 +75,38 @@ def test_task_auto_is_compared_as_the_task_it_stands_for(tmp_path):
         run_dir.check_resumable({**identity, "vocab_size": 600}, saved)
     with pytest.raises(UsageError, match=r"^--task=oracle: the run in --logdir=\S+ was trained with --task=grammar"):
         run_dir.check_resumable({**identity, "task": "oracle"}, saved.replace(task="oracle"))
+
+
+def test_a_sampled_task_is_sampled_once_per_run(tiny_oracle_run, tmp_path, monkeypatch):
+    """Resume, evaluate, export and generate read the data sets the run drew instead of sampling the
+    oracle again; a damaged copy is sampled again, to the same sets (their seeds are fixed)."""
+    import shutil
+
+    import numpy as np
+
+    from tests.conftest import QUIET, TINY_FLAGS, train_cli
+    from tfgan_text.data import tasks
+    from tfgan_text.training.restore import load_run
+
+    logdir = str(shutil.copytree(tiny_oracle_run[0], tmp_path / "run"))
+    with np.load(RunDirectory(logdir).sampled_sets) as saved:
+        train, test = saved["train"], saved["test"]
+    assert train.shape == (256, 8) and test.shape == (64, 8)  # TINY_FLAGS' --oracle_num_train/test
+
+    class NoSampling:
+        def __init__(self, *args):
+            pass
+
+        def __call__(self, *args, **kwargs):
+            raise AssertionError("the oracle's data sets were sampled again")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tasks, "Sampler", NoSampling)
+        loaded = load_run(logdir, log=lambda message: None)
+        np.testing.assert_array_equal(loaded.task.train, train)
+        np.testing.assert_array_equal(loaded.task.test, test)
+        train_cli(TINY_FLAGS + QUIET + ["--steps=41", f"--logdir={logdir}", "--resume"])
+
+    with open(RunDirectory(logdir).sampled_sets, "wb") as f:
+        f.write(b"not a zip file")
+    np.testing.assert_array_equal(load_run(logdir, log=lambda message: None).task.train, train)

@@ -107,7 +107,7 @@ def wedge(logdir):
     checkpoints = f"{logdir}/checkpoints"
     for path in glob.glob(f"{checkpoints}/ckpt-*") + [f"{checkpoints}/checkpoint"]:
         os.remove(path)
-    assert sorted(os.listdir(checkpoints)) == ["config.json", "run.json"]
+    assert sorted(os.listdir(checkpoints)) == ["config.json", "run.json", "sampled_sets.npz"]
 
 
 def test_a_run_that_died_before_its_first_checkpoint_resumes_from_step_0_with_its_config(tmp_path, capsys):

@@ -152,3 +152,13 @@ def test_divergence_stops_keeping_the_last_good_checkpoint(tmp_path, capsys, mon
     assert "training diverged at step 26" in error and "loss=nan" in error
     assert "last good checkpoint:" in error and error.strip().endswith("ckpt-20")
     assert tf.train.latest_checkpoint(f"{logdir}/checkpoints").endswith("ckpt-20")
+
+
+def test_evaluations_before_the_last_draw_interim_eval_samples_and_the_final_one_all(tmp_path, capsys):
+    logdir = f"{tmp_path}/run"
+    assert main.run(["x"] + TINY_FLAGS + ["--steps=4", "--eval_every=2", "--checkpoint_every=100",
+                                          "--num_eval_samples=48", "--interim_eval_samples=16",
+                                          "--samples_to_write=100", f"--logdir={logdir}"]) == 0
+    written = {name: len(open(f"{logdir}/samples/{name}").read().splitlines())
+               for name in sorted(os.listdir(f"{logdir}/samples"))}
+    assert written == {"step_00000002.txt": 16, "step_00000004.txt": 48}

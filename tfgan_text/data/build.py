@@ -15,9 +15,10 @@ from tfgan_text.models import oracle
 
 
 def build_task(config: TaskConfig, vocabulary: Vocabulary | None = None, log: Callable[[str], None] = print,
-               seed: int = 1) -> tasks.Task:
+               seed: int = 1, saved_sets: tasks.SampledSets | None = None) -> tasks.Task:
     """The task of `config` (`vocabulary`: a saved one instead of one built from the training split;
-    `seed`: the held-out split's when --test_data is empty)."""
+    `seed`: the held-out split's when --test_data is empty; `saved_sets`: a run's copy of a sampled task's
+    data sets, used instead of sampling them again when they fit `config`)."""
     kind = config.task_kind
     if kind in ("copy", "reverse"):
         if config.train_data or config.test_data:
@@ -39,7 +40,7 @@ def build_task(config: TaskConfig, vocabulary: Vocabulary | None = None, log: Ca
                          "for a text corpus pass --task=corpus)")
     if kind == "grammar":
         return grammar_task(config.oracle_num_train, config.oracle_num_test, config.oracle_data_seed, vocabulary,
-                            log=log)
+                            log=log, saved=saved_sets)
     if config.oracle_params:
         params = oracle.load_oracle_parameters(config.oracle_params)
         source = config.oracle_params
@@ -50,4 +51,4 @@ def build_task(config: TaskConfig, vocabulary: Vocabulary | None = None, log: Ca
     log(f"oracle task: {source}; {config.oracle_num_train:,} training and {config.oracle_num_test:,} "
         f"held-out sequences of length {config.oracle_length}")
     return tasks.oracle_task(oracle.build_oracle(params), config.oracle_length, config.oracle_num_train,
-                             config.oracle_num_test, config.oracle_data_seed)
+                             config.oracle_num_test, config.oracle_data_seed, saved_sets)

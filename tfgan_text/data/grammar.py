@@ -20,9 +20,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-import tensorflow as tf
 
-from tfgan_text.data.tasks import Task
+from tfgan_text.data.tasks import SampledSets, Task, sample_sets
 from tfgan_text.data.tokenizers import WhitespaceTokenizer
 from tfgan_text.data.vocabulary import SPECIAL_TOKENS, Vocabulary
 from tfgan_text.errors import UsageError
@@ -240,9 +239,10 @@ def grammar_oracle(grammar: ProbabilisticGrammar, vocabulary: Vocabulary, epsilo
 
 def grammar_task(num_train: int, num_test: int, data_seed: int, vocabulary: Vocabulary | None = None,
                  grammar: ProbabilisticGrammar | None = None, epsilon: float = GRAMMAR_EPSILON,
-                 log: Callable[[str], None] = print) -> Task:
-    """Training and held-out sentences sampled from the pure grammar with fixed seeds; the oracle is the
-    grammar mixed with `epsilon` (tfgan_text/models/grammar.py); T = the longest sentence + eos.
+                 log: Callable[[str], None] = print, saved: SampledSets | None = None) -> Task:
+    """Training and held-out sentences sampled from the pure grammar with fixed seeds (or `saved`, a run's
+    copy); the oracle is the grammar mixed with `epsilon` (tfgan_text/models/grammar.py); T = the longest
+    sentence + eos.
 
     `vocabulary`: a run's saved one, which must be the grammar's (else the grammar changed since)."""
     grammar = grammar or english_grammar()
@@ -252,9 +252,8 @@ def grammar_task(num_train: int, num_test: int, data_seed: int, vocabulary: Voca
                          "with another version of the grammar)")
     spec = SequenceSpec(vocab_size=len(own), max_length=grammar.max_length + 1, bos_id=own.bos_id,
                         eos_id=own.eos_id, pad_id=own.pad_id, banned_ids=(own.pad_id, own.bos_id, own.unk_id))
-    sampler = Sampler(grammar_oracle(grammar, own, 0.0), spec)
-    train = sampler(num_train, tf.constant([data_seed, 1])).tokens.numpy()
-    test = sampler(num_test, tf.constant([data_seed, 2])).tokens.numpy()
+    train, test = sample_sets(Sampler(grammar_oracle(grammar, own, 0.0), spec), spec, num_train, num_test,
+                              data_seed, saved)
     oracle = grammar_oracle(grammar, own, epsilon)
     log(f"grammar task: {len(grammar.words)} words, {len(grammar.states)} states, sentences of up to "
         f"{grammar.max_length} words; {num_train:,} training and {num_test:,} held-out sentences; NLL-oracle "

@@ -62,12 +62,29 @@ class Task:
         return scorer
 
 
-def oracle_task(oracle: Generator, length: int, num_train: int, num_test: int, data_seed: int) -> Task:
+# The training and held-out sets of a sampled task (oracle, grammar), as a run directory keeps them.
+SampledSets = tuple[np.ndarray, np.ndarray]
+
+
+def sample_sets(sampler, spec: SequenceSpec, num_train: int, num_test: int, data_seed: int,
+                saved: SampledSets | None = None) -> SampledSets:
+    """The training and held-out sets drawn from `sampler` with fixed seeds, or `saved` (a run's copy of
+    them, which resume, evaluate and export read instead of sampling again) when it has their shapes and ids."""
+    if saved is not None:
+        train, test = saved
+        if (train.shape == (num_train, spec.max_length) and test.shape == (num_test, spec.max_length)
+                and all(a.dtype.kind == "i" and a.min(initial=0) >= 0 and a.max(initial=0) < spec.vocab_size
+                        for a in saved)):
+            return train.astype(np.int32), test.astype(np.int32)
+    return (sampler(num_train, tf.constant([data_seed, 1])).tokens.numpy(),
+            sampler(num_test, tf.constant([data_seed, 2])).tokens.numpy())
+
+
+def oracle_task(oracle: Generator, length: int, num_train: int, num_test: int, data_seed: int,
+                saved: SampledSets | None = None) -> Task:
     """Training and held-out sets sampled from `oracle` with fixed seeds (start token 0)."""
     spec = SequenceSpec(vocab_size=oracle.vocab_size, max_length=length, bos_id=0)
-    sampler = Sampler(oracle, spec)
-    train = sampler(num_train, tf.constant([data_seed, 1])).tokens.numpy()
-    test = sampler(num_test, tf.constant([data_seed, 2])).tokens.numpy()
+    train, test = sample_sets(Sampler(oracle, spec), spec, num_train, num_test, data_seed, saved)
     return Task("oracle", spec, train, test, f"{num_test:,} fresh oracle samples (held out)",
                 oracle=oracle)
 

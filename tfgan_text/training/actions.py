@@ -137,24 +137,26 @@ SAMPLES_SHOWN = 5  # samples printed with the final metrics
 
 
 class Evaluation:
-    """Every `every` steps and once at the end (the full report): the evaluator's metrics, written to the
-    console, TensorBoard, the samples file, and `history` (one dict per evaluation)."""
+    """Every `every` steps (`interim_evaluator`: fewer samples) and once at the end (`evaluator`, the full
+    report): the metrics, written to the console, TensorBoard, the samples file, and `history` (one dict per
+    evaluation)."""
 
     interruptible = True  # a stop signal cuts it short (the loop's checkpoint does not depend on it)
 
-    def __init__(self, evaluator, writer, every: int, seed: int, run_dir: RunDirectory | None,
+    def __init__(self, interim_evaluator, evaluator, writer, every: int, seed: int, run_dir: RunDirectory | None,
                  samples_to_write: int, log: Callable[[str], None]):
-        self.evaluator, self.writer, self.every, self.seed = evaluator, writer, every, seed
+        self.interim_evaluator, self.evaluator = interim_evaluator, evaluator
+        self.writer, self.every, self.seed = writer, every, seed
         self.run_dir, self.samples_to_write, self.log = run_dir, samples_to_write, log
         self.history: list[dict[str, float]] = []
         self.texts: list[str] = []  # the last evaluation's samples, as text
 
     def after_step(self, result: StepResult) -> None:
         if result.step % self.every == 0 and result.step < result.total_steps:
-            self.evaluate(result.step)
+            self.evaluate(self.interim_evaluator, result.step)
 
     def at_end(self, step: int) -> None:
-        metrics, path = self.evaluate(step)
+        metrics, path = self.evaluate(self.evaluator, step)
         described = self.evaluator.describe()
         self.log("final metrics:")
         for name, value in metrics.items():
@@ -167,9 +169,9 @@ class Evaluation:
         if path:
             self.log(f"samples: {path}")
 
-    def evaluate(self, step: int) -> tuple[dict[str, float], str | None]:
+    def evaluate(self, evaluator, step: int) -> tuple[dict[str, float], str | None]:
         started = time.time()
-        metrics, texts = self.evaluator(evaluation_seed(self.seed, step))
+        metrics, texts = evaluator(evaluation_seed(self.seed, step))
         self.texts = texts
         self.history.append({"step": step, **metrics})
         try:

@@ -66,7 +66,8 @@ def load_run(checkpoint_dir: str, flag: str = "--checkpoint_dir", full_task: boo
     if config.train_data and vocabulary is None:
         raise UsageError(f"{where}: {run_dir.vocabulary} is missing (a corpus run saves its vocabulary)")
     try:
-        task = build_task(config, vocabulary=vocabulary, log=lambda message: None, seed=config.seed)
+        task = build_task(config, vocabulary=vocabulary, log=lambda message: None, seed=config.seed,
+                          saved_sets=run_dir.saved_sampled_sets() if full_task else None)
     except UsageError as e:  # e.g. a corpus given by a relative path, from another working directory
         raise UsageError(f"{where}: rebuilding the run's task from {source}: {e}") from None
     with open(run_dir.identity, encoding="utf-8") as f:

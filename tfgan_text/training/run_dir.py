@@ -13,12 +13,14 @@ import dataclasses
 import glob
 import json
 import os
-from typing import Any
+import zipfile
+from typing import Any, Callable
 
+import numpy as np
 import tensorflow as tf
 
 from tfgan_text.config import MethodConfig, TaskConfig, all_fields, read_config_json, read_flagfile, write_config
-from tfgan_text.data.tasks import Task
+from tfgan_text.data.tasks import SampledSets, Task
 from tfgan_text.data.vocabulary import Vocabulary
 from tfgan_text.errors import UsageError
 
@@ -61,6 +63,7 @@ class RunDirectory:
         self.config = os.path.join(self.checkpoints, "config.json")
         self.legacy_flags = os.path.join(self.checkpoints, "flags.cfg")  # runs made before config.json
         self.identity = os.path.join(self.checkpoints, "run.json")
+        self.sampled_sets = os.path.join(self.checkpoints, "sampled_sets.npz")  # a sampled task's data sets
         self.samples = os.path.join(logdir, "samples")
 
     def latest_checkpoint(self) -> str | None:
@@ -212,10 +215,21 @@ class RunDirectory:
             if task.vocabulary is not None:
                 task.vocabulary.save(self.vocabulary)
             write_config(self.config, method, config)
+            if task.oracle is not None and not task.conditional:  # sampled, not read: keep them for later calls
+                _write_atomically(self.sampled_sets, lambda f: np.savez(f, train=task.train, test=task.test), "wb")
             _write_atomically(self.identity, json.dumps(identity, indent=1, sort_keys=True))
         except OSError as e:
             raise UsageError(f"--logdir={self.logdir}: cannot write {e.filename or self.checkpoints} "
                              f"({e.strerror or e})") from None
+
+    def saved_sampled_sets(self) -> SampledSets | None:
+        """The training and held-out sets of a sampled task as this run drew them (None if the run kept
+        none or the file does not read: they are then sampled again, with the same seeds)."""
+        try:
+            with np.load(self.sampled_sets) as saved:
+                return saved["train"], saved["test"]
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            return None
 
     def write_samples(self, step: int, texts: list[str]) -> str:
         os.makedirs(self.samples, exist_ok=True)
@@ -253,11 +267,16 @@ def checkpoint_number(prefix: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def _write_atomically(path: str, text: str) -> None:
+def _write_atomically(path: str, content: str | Callable[[Any], None], mode: str = "w") -> None:
+    """Writes `content` (a text, or a function that writes into the open file) to `path` through a
+    temporary file, so `path` is either complete or absent."""
     tmp = path + ".tmp"
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
+        with open(tmp, mode, encoding=None if "b" in mode else "utf-8") as f:
+            if callable(content):
+                content(f)
+            else:
+                f.write(content)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

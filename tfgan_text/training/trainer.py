@@ -99,7 +99,10 @@ class Trainer:
         self._scratch = None if self.is_chief or run_dir is None else tempfile.mkdtemp(prefix="tfgan_text_worker_")
         self.manager = None if run_dir is None else tf.train.CheckpointManager(
             self.checkpoint, self._scratch or run_dir.checkpoints, max_to_keep=config.keep_checkpoints)
-        self.evaluator = self.method.evaluator(config.num_eval_samples, config.eval_temperature)
+        self.evaluator = self.method.evaluator(config.num_eval_samples, config.eval_temperature)  # the final one
+        interim = min(config.interim_eval_samples, config.num_eval_samples)
+        self.interim_evaluator = self.evaluator if interim == config.num_eval_samples else \
+            self.method.evaluator(interim, config.eval_temperature)
         self.stopped_by: str | None = None  # the signal that stopped `train()` before its end, if one did
 
     # --- the loop -------------------------------------------------------------------------------
@@ -119,8 +122,8 @@ class Trainer:
         start = int(self.step.numpy())
         batches = iter(self.strategy.experimental_distribute_dataset(
             training_batches(self.task.train, self.config.batch_size, self.config.seed, start)))
-        evaluation = Evaluation(self.evaluator, eval_writer, self.eval_every, self.config.seed, self.run_dir,
-                                self.config.samples_to_write, self.log)
+        evaluation = Evaluation(self.interim_evaluator, self.evaluator, eval_writer, self.eval_every,
+                                self.config.seed, self.run_dir, self.config.samples_to_write, self.log)
         progress = ProgressBar(total_steps, start)
         actions = [DivergenceGuard(self.manager), progress,
                    Summaries(train_writer, self.config.summary_every, self.config.learning_rate)]
