@@ -169,6 +169,21 @@ def test_bad_embeddings_file_is_a_one_line_error_and_nothing_is_written(tmp_path
     assert not logdir.exists()
 
 
+def test_resuming_with_vectors_of_another_size_is_one_line(tmp_path, capsys):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("".join(f"{word} 1 2 3\n" for word in range(1, 6)), encoding="utf-8")
+    logdir = tmp_path / "run"
+    argv = ["x"] + TINY_FLAGS + SCRATCHGAN_FLAGS + [f"--embeddings_file={vectors}", f"--logdir={logdir}",
+                                                    "--eval_every=100000"]
+    assert main.run(argv + ["--steps=2"]) == 0
+    vectors.write_text("".join(f"{word} 1 2 3 4\n" for word in range(1, 6)), encoding="utf-8")
+    capsys.readouterr()
+    assert main.run(argv + ["--steps=4", "--resume"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert error[-1] == (f"tfgan-text: error: --embeddings_file={vectors}: its vectors are 4-d, but the run in "
+                         f"--logdir={logdir} was trained with 3-d vectors")
+
+
 def test_resume_from_a_checkpoint_matches_an_uninterrupted_run(tmp_path):
     """A copy of a run rolled back to its step-4 checkpoint, resumed to step 8, ends where the run ended."""
     run = TINY_FLAGS + SCRATCHGAN_FLAGS + ["--eval_every=100000", "--checkpoint_every=4", "--steps=8"]

@@ -79,6 +79,19 @@ def read_word_vectors(path: str, words: Sequence[str], seed: int,
     return matrix, missing
 
 
+def word_vector_dim(path: str, flag: str = "--embeddings_file") -> int:
+    """d of the `word v1 ... vd` vectors in `path` (its header's, else its first vector's), read from the
+    first lines only: a run keeps it, so that resuming with another file of other vectors is refused."""
+    where = f"{flag}={path}"
+    for line_number, line in _text_lines(path, where):
+        parts = line.rstrip("\n").rstrip(" ").split(" ")
+        if len(parts) == 2 and line_number == 1 and all(p.isdecimal() for p in parts):
+            return int(parts[1])
+        if len(parts) >= 2:
+            return len(parts) - 1
+    raise UsageError(f"{where}: the file holds no vectors")
+
+
 def _text_lines(path: str, where: str):
     """(number, text) of each line of `path`, read lazily (vectors files run to gigabytes); a line that is
     not UTF-8 is an error naming it."""

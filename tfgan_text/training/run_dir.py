@@ -22,6 +22,7 @@ import tensorflow as tf
 from tfgan_text.config import MethodConfig, TaskConfig, all_fields, read_config_json, read_flagfile, write_config
 from tfgan_text.data.tasks import SampledSets, Task
 from tfgan_text.data.vocabulary import Vocabulary
+from tfgan_text.data.word_vectors import word_vector_dim
 from tfgan_text.errors import UsageError
 
 IDENTITY_FIELDS = ("embedding_dim", "hidden_dim", "num_layers")
@@ -52,6 +53,8 @@ def model_identity(method: str, config: MethodConfig, task: Task, extra_fields: 
             identity[name] = getattr(config, name)
     if task.vocabulary is not None:
         identity["vocabulary_sha"] = task.vocabulary.digest()
+    if getattr(config, "embeddings_file", ""):  # fixed vectors feed the models: their size is the model's
+        identity["embeddings_dim"] = word_vector_dim(config.embeddings_file)
     return identity
 
 
@@ -184,6 +187,9 @@ class RunDirectory:
             return f"--{name}={_flag_value(new)}: {run} was trained with --{name}={_flag_value(old)}"
         if key == "task":
             return f"--resume: the task is {identity.get(key)} but {run} was trained on {saved.get(key)}"
+        if key == "embeddings_dim":
+            return (f"--embeddings_file={config.embeddings_file}: its vectors are {identity.get(key)}-d, but {run} "
+                    f"was trained with {saved.get(key)}-d vectors")
         if key == "vocabulary_sha":
             return (f"--resume: the vocabulary built from the flags differs from {self.vocabulary} (did the "
                     "data change?)")
