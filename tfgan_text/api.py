@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from tfgan_text.config import ConfigError, MethodConfig
 from tfgan_text.data.tasks import Task
-from tfgan_text.errors import UsageError
+from tfgan_text.errors import Interrupted, UsageError
 from tfgan_text.methods import CONDITIONAL_METHODS, get_method
 from tfgan_text.methods.base import Method
 from tfgan_text.training.memory import check_step_fits
@@ -39,6 +39,7 @@ def train(method: str | type[Method], config: MethodConfig | None = None, *, tas
     run holds `<logdir>/.lock` throughout (tfgan_text/training/run_lock.py): a second run on the same
     `logdir` is refused, naming the holder.
     `export_name`: at the end, export the generator as `<export_dir>/<export_name>/<next version>`.
+    SIGINT/SIGTERM checkpoint and raise `tfgan_text.errors.Interrupted` (a KeyboardInterrupt) at once.
     """
     method_class = get_method(method)
     config = method_class.config_class() if config is None else config
@@ -95,12 +96,15 @@ def _train(method_class, config, task, run_dir, resume, strategy, chief, export_
         run_dir.create(identity, task, method_class.name, config)
     if run_dir:
         log(f"run directory: {run_dir.logdir} (tensorboard --logdir {run_dir.logdir})")
-    history = trainer.train()
-    if export_name and chief and trainer.stopped_by:
-        how = f"; export its checkpoint with: python -m tfgan_text.export --checkpoint_dir={run_dir.logdir} " \
-              f"--name={export_name}" if run_dir else ""
-        log(f"--export_name={export_name}: not exported (stopped before the end){how}")
-    elif export_name and chief:
+    try:
+        history = trainer.train()
+    except Interrupted:
+        if export_name and chief:
+            how = f"; export its checkpoint with: python -m tfgan_text.export --checkpoint_dir={run_dir.logdir} " \
+                  f"--name={export_name}" if run_dir else ""
+            log(f"--export_name={export_name}: not exported (stopped before the end){how}")
+        raise
+    if export_name and chief:
         export_generator(trainer.method.generator, task, export_dir, export_name, log=log,
                          readout=getattr(config, "wgan_readout", "argmax"))
     return history

@@ -145,8 +145,9 @@ def run_command(name: str, main: Callable[[list[str]], Any], argv: list[str] | N
         return e.exit_code
     except KeyboardInterrupt as e:
         signum = getattr(e, "signum", signal.SIGINT)
-        print(f"{name}: interrupted ({signal.Signals(signum).name})", file=sys.stderr)
-        return 128 + signum
+        print(f"{name}: {getattr(e, 'message', '') or f'interrupted ({signal.Signals(signum).name})'}",
+              file=sys.stderr)
+        return 128 + signum  # not 0: a stopped run is not a finished one (a job runner must start it again)
     except TrainingFailed as e:  # divergence, a checkpoint that could not be saved
         print(f"{name}: {e}", file=sys.stderr)
         return e.exit_code

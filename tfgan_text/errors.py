@@ -23,9 +23,9 @@ class CheckpointSaveFailed(TrainingFailed):
 
 
 class Interrupted(KeyboardInterrupt):
-    """SIGTERM turned into the same clean exit as Ctrl-C (a KeyboardInterrupt, so no `except Exception`
-    swallows it); `signum` is the signal."""
+    """A stop by a signal (SIGTERM turned into the same clean exit as Ctrl-C: a KeyboardInterrupt, so no
+    `except Exception` swallows it); `signum` is the signal, `message` what was saved and how to go on."""
 
-    def __init__(self, signum: int):
-        super().__init__(signum)
-        self.signum = signum
+    def __init__(self, signum: int, message: str = ""):
+        super().__init__(message or signum)
+        self.signum, self.message = signum, message

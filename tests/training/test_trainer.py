@@ -75,7 +75,7 @@ def test_sigterm_checkpoints_and_exits_within_seconds_without_the_final_evaluati
         took = time.time() - signalled
     finally:
         process.kill()
-    assert process.returncode == 0, f"exit code {process.returncode}: {output}"
+    assert process.returncode == 128 + signal.SIGTERM, f"exit code {process.returncode}: {output}"
     stopped = re.search(r"stopped by SIGTERM at step (\d+); checkpoint (\S+) saved; continue with --resume", output)
     assert stopped, output
     step, checkpoint = int(stopped.group(1)), stopped.group(2)

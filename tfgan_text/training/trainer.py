@@ -22,7 +22,7 @@ import tensorflow as tf
 from tfgan_text.config import MethodConfig
 from tfgan_text.data.pipeline import steps_per_epoch, training_batches
 from tfgan_text.data.tasks import Task
-from tfgan_text.errors import UsageError
+from tfgan_text.errors import Interrupted, UsageError
 from tfgan_text.methods.base import Method, Phase
 from tfgan_text.training.actions import (Checkpointer, DivergenceGuard, Evaluation, ProgressBar, StepResult,
                                          StopRequested, StopSignal, Summaries, step_seed)
@@ -103,13 +103,12 @@ class Trainer:
         interim = min(config.interim_eval_samples, config.num_eval_samples)
         self.interim_evaluator = self.evaluator if interim == config.num_eval_samples else \
             self.method.evaluator(interim, config.eval_temperature)
-        self.stopped_by: str | None = None  # the signal that stopped `train()` before its end, if one did
 
     # --- the loop -------------------------------------------------------------------------------
     def train(self) -> list[dict[str, float]]:
-        """Runs every phase to its end (or to a stop signal: then it checkpoints and returns without the
-        final evaluation, and `stopped_by` names the signal); returns the metric history (the last entry is
-        the final evaluation)."""
+        """Runs every phase to its end; returns the metric history (the last entry is the final evaluation).
+        A stop signal (SIGINT/SIGTERM) checkpoints and raises Interrupted without the final evaluation, its
+        message saying what was saved and how to go on."""
         if self.resume:
             self.restore()
         writes = self.is_chief and self.run_dir is not None
@@ -145,8 +144,7 @@ class Trainer:
                     except StopRequested:
                         pass
             if stop.received is not None:
-                self.stopped_by = stop.name
-                self.log(self.stop_message(stop.name, step))
+                raise Interrupted(stop.received, self.stop_message(stop.name, step))
             return evaluation.history
         finally:
             progress.at_end(0)
