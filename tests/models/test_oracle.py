@@ -46,6 +46,14 @@ def test_bad_oracle_files(tmp_path):
     np.savez(path, embedding=np.zeros((3, 2)))
     with pytest.raises(UsageError, match="missing arrays"):
         load_oracle_parameters(str(path))
+    np.save(tmp_path / "one.npy", np.zeros((3, 2)))  # an array, not an archive
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(path.read_bytes()[:60])
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"PK\x03\x04" + bytes(range(256)))
+    for bad in (tmp_path / "one.npy", truncated, garbage, tmp_path):
+        with pytest.raises(UsageError, match=f"^--oracle_params={bad}: not a readable .npz archive"):
+            load_oracle_parameters(str(bad))
 
 
 def test_a_checkpoint_of_the_generator_alone_holds_every_weight(tmp_path):

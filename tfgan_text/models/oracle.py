@@ -6,6 +6,8 @@ published arrays: one sampler and one log-probability path serve both.
 """
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 
 from tfgan_text.errors import UsageError
@@ -35,12 +37,15 @@ def load_oracle_parameters(path: str) -> dict[str, np.ndarray]:
     """Reads the published oracle (`seqgan_oracle_lstm.npz`), checking every array."""
     where = f"--oracle_params={path}"
     try:
-        with np.load(path) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a lone .npy array
+            raise ValueError("one array, not an archive of named arrays")
+        with archive:
             params = {key: archive[key].astype(np.float32) for key in archive.files}
     except FileNotFoundError:
         raise UsageError(f"{where}: no such file") from None
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{where}: not a readable .npz archive ({e})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+        raise UsageError(f"{where}: not a readable .npz archive ({' '.join(str(e).split())[:160]})") from None
     required = ["embedding", "W_out", "b_out"] + [f"{k}_{g}" for g in _GATES for k in "WUb"]
     missing = [key for key in required if key not in params]
     if missing:
