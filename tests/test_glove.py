@@ -4,12 +4,13 @@ import tensorflow as tf
 
 from tests.conftest import TINY_FLAGS
 from tfgan_text import glove
+from tfgan_text.models.glove import cooccurrences, glove_loss, train_glove
 from tfgan_text.data.word_vectors import read_word_vectors
 
 
 def test_cooccurrences_are_symmetric_weighted_by_inverse_distance_and_stop_at_eos():
     sequences = np.array([[4, 5, 6, 2, 0], [5, 4, 2, 0, 0]])
-    rows, cols, counts = glove.cooccurrences(sequences, window=2, pad_id=0, eos_id=2)
+    rows, cols, counts = cooccurrences(sequences, window=2, pad_id=0, eos_id=2)
     table = {(int(r), int(c)): float(x) for r, c, x in zip(rows, cols, counts)}
     assert table[(4, 5)] == table[(5, 4)] == 2.0  # adjacent in both sentences
     assert table[(4, 6)] == 0.5  # distance 2
@@ -24,9 +25,9 @@ def test_glove_fit_recovers_log_counts_of_a_low_rank_cooccurrence_matrix():
     log_counts = true @ true.T * 0.3 + 2.0
     rows, cols = np.nonzero(np.ones((12, 12)))
     counts = np.exp(log_counts[rows, cols])
-    before = float(glove.glove_loss(tf.zeros([12, 4]), tf.zeros([12, 4]), tf.zeros([12]), tf.zeros([12]),
+    before = float(glove_loss(tf.zeros([12, 4]), tf.zeros([12, 4]), tf.zeros([12]), tf.zeros([12]),
                                     rows, cols, counts, 100.0, 0.75))
-    vectors = glove.train_glove(rows, cols, counts, 12, 4, epochs=300, seed=0, batch_size=144, learning_rate=0.1,
+    vectors = train_glove(rows, cols, counts, 12, 4, epochs=300, seed=0, batch_size=144, learning_rate=0.1,
                                 log=lambda message: None)
     assert vectors.shape == (12, 4)
     # Words with similar true vectors end up with similar fitted vectors.

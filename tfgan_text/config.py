@@ -26,6 +26,8 @@ SEQGAN_NUM_FILTERS = (100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160
 # The longest sequence (tokens, eos not counted) a corpus task trains on: 40x the published setups' T (<= 51
 # words; COCO characters <= 180) and already [64, 2048, 5,000] float logits (2.6 GB) per MLE batch.
 MAX_SEQUENCE_LENGTH = 2048
+# Largest num_samples (and number of texts to score) one request to an exported model may ask for, by default.
+DEFAULT_MAX_NUM_SAMPLES = 1000
 MAX_SEED = 2**31 - 1  # seeds become int32 stateless seeds and numpy generators (which refuse negative ones)
 PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 # Installed: presets/ inside the package (setup.py copies flags/*.cfg there); a checkout: flags/ beside it.

@@ -13,9 +13,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags  # noqa: E402
 
 from tfgan_text.cli import parse, run_command  # noqa: E402
+from tfgan_text.config import DEFAULT_MAX_NUM_SAMPLES  # noqa: E402
 from tfgan_text.errors import UsageError  # noqa: E402
-from tfgan_text.serving import DEFAULT_MAX_NUM_SAMPLES, check_model_name, export_generator  # noqa: E402
-from tfgan_text.training.restore import load_run  # noqa: E402
 
 CLI_FLAGS = flags.FlagValues()  # apart from the training config, which the run's config.json holds
 flags.DEFINE_string("checkpoint_dir", "", "Run directory (with checkpoints/) to export.", flag_values=CLI_FLAGS)
@@ -29,8 +28,10 @@ flags.DEFINE_integer("max_num_samples", DEFAULT_MAX_NUM_SAMPLES,
                      lower_bound=1, flag_values=CLI_FLAGS)
 
 
-
 def main(argv: list[str]) -> None:
+    from tfgan_text.serving import check_model_name, export_generator  # TensorFlow loads inside run_command
+    from tfgan_text.training.restore import load_run
+
     parse(CLI_FLAGS, argv, __doc__)
     c = CLI_FLAGS
     if not c.checkpoint_dir:

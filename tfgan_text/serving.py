@@ -43,6 +43,7 @@ import tempfile
 
 import tensorflow as tf
 
+from tfgan_text.config import DEFAULT_MAX_NUM_SAMPLES
 from tfgan_text.data.tasks import Task
 from tfgan_text.data.tokenizers import WORD_KEPT  # the word tokenizer's kept pieces
 from tfgan_text.errors import UsageError
@@ -51,7 +52,6 @@ from tfgan_text.models.seq2seq import Seq2SeqGenerator
 from tfgan_text.sampling import (BANNED_LOGIT, sample, sequence_log_probs, sequence_mask,
                                  token_distribution)
 
-DEFAULT_MAX_NUM_SAMPLES = 1000
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
