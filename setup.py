@@ -51,5 +51,6 @@ setup(
                                       "tfgan-text-sweep=tfgan_text.sweep:run",
                                       "tfgan-text-export=tfgan_text.export:run",
                                       "tfgan-text-generate=tfgan_text.generate:run",
-                                      "tfgan-text-glove=tfgan_text.glove:run"]},
+                                      "tfgan-text-glove=tfgan_text.glove:run",
+                                      "tfgan-text-benchmark=tfgan_text.benchmark:run"]},
 )

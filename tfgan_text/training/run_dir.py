@@ -222,8 +222,8 @@ class RunDirectory:
                 task.vocabulary.save(self.vocabulary)
             write_config(self.config, method, config)
             if task.oracle is not None and not task.conditional:  # sampled, not read: keep them for later calls
-                _write_atomically(self.sampled_sets, lambda f: np.savez(f, train=task.train, test=task.test), "wb")
-            _write_atomically(self.identity, json.dumps(identity, indent=1, sort_keys=True))
+                write_atomically(self.sampled_sets, lambda f: np.savez(f, train=task.train, test=task.test), "wb")
+            write_atomically(self.identity, json.dumps(identity, indent=1, sort_keys=True))
         except OSError as e:
             raise UsageError(f"--logdir={self.logdir}: cannot write {e.filename or self.checkpoints} "
                              f"({e.strerror or e})") from None
@@ -240,7 +240,7 @@ class RunDirectory:
     def write_samples(self, step: int, texts: list[str]) -> str:
         os.makedirs(self.samples, exist_ok=True)
         path = os.path.join(self.samples, f"step_{step:08d}.txt")
-        _write_atomically(path, "".join(text + "\n" for text in texts))
+        write_atomically(path, "".join(text + "\n" for text in texts))
         return path
 
 
@@ -273,7 +273,7 @@ def checkpoint_number(prefix: str) -> int | None:
     return int(number) if number.isdigit() else None
 
 
-def _write_atomically(path: str, content: str | Callable[[Any], None], mode: str = "w") -> None:
+def write_atomically(path: str, content: str | Callable[[Any], None], mode: str = "w") -> None:
     """Writes `content` (a text, or a function that writes into the open file) to `path` through a
     temporary file, so `path` is either complete or absent."""
     tmp = path + ".tmp"
