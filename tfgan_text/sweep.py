@@ -19,6 +19,7 @@ the right and low.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 import textwrap
@@ -28,7 +29,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from absl import flags  # noqa: E402
 
 from tfgan_text.cli import define_config_flags, parse, run_command  # noqa: E402
-from tfgan_text.config import LanguageModelScoreConfig  # noqa: E402
+from tfgan_text.config import (ConfigError, LanguageModelScoreConfig, all_fields, read_config_json,  # noqa: E402
+                               read_flagfile)
 from tfgan_text.errors import UsageError  # noqa: E402
 
 CLI_FLAGS = flags.FlagValues()
@@ -49,6 +51,58 @@ CORPUS_PANELS = [("bleu_5", "self_bleu_5", "BLEU-5 vs test (quality, higher is b
                   "Self-BLEU-5 (diversity, lower is better)"),
                  ("lm_score", "reverse_lm_score", "LM score (quality, lower is better)",
                   "reverse LM score (diversity, lower is better)")]
+
+
+# What decides the held-out data a sweep scores, per task (beside the task and its vocabulary): runs that differ
+# in one of these give numbers on different data, which one plot would compare as if they were not.
+EVALUATION_DATA_FIELDS = {
+    "oracle": ("oracle_params", "oracle_seed", "oracle_vocab_size", "oracle_embedding_dim", "oracle_hidden_dim",
+               "oracle_length", "oracle_num_test", "oracle_data_seed"),
+    "grammar": ("oracle_num_test", "oracle_data_seed"),
+    "corpus": ("train_data", "test_data", "heldout_fraction", "seed"),
+}
+IDENTITY_KEYS = ("task", "vocab_size", "sequence_length", "vocabulary_sha")
+
+
+def saved_evaluation_data(directory: str) -> dict | None:
+    """The task, vocabulary and evaluation-data settings of the run in `directory` (or its checkpoints/),
+    from its run.json and config.json (flags.cfg for older runs) alone; None when they do not read (loading
+    the run then says why). Reads the files without TensorFlow, so that a sweep of runs that cannot be
+    compared stops in a second, before any run is loaded."""
+    checkpoints = os.path.join(directory, "checkpoints")
+    if not os.path.isdir(checkpoints) and os.path.basename(os.path.normpath(directory)) == "checkpoints":
+        checkpoints = directory  # given <run>/checkpoints, as load_run accepts
+    try:
+        with open(os.path.join(checkpoints, "run.json"), encoding="utf-8") as f:
+            identity = json.load(f)
+        config_json, flags_cfg = os.path.join(checkpoints, "config.json"), os.path.join(checkpoints, "flags.cfg")
+        values = (read_config_json(config_json)[1] if os.path.exists(config_json)
+                  else read_flagfile(flags_cfg, unknown="skip")[1])
+    except (OSError, ValueError, ConfigError, AttributeError):
+        return None
+    fields = all_fields()  # an older run's flags.cfg holds only the flags it set
+    described = {key: identity.get(key) for key in IDENTITY_KEYS if key in identity}
+    for name in EVALUATION_DATA_FIELDS.get(identity.get("task"), ()):
+        described[name] = values.get(name, fields[name].default)
+    return described
+
+
+def check_comparable(directories: list[str]) -> None:
+    """A UsageError naming the first two runs that a sweep cannot put on one plot, and how they differ."""
+    first = None
+    for directory in directories:
+        described = saved_evaluation_data(directory)
+        if described is None:
+            continue
+        if first is None:
+            first = directory, described
+            continue
+        keys = ["task"] if first[1].get("task") != described.get("task") else dict.fromkeys([*first[1], *described])
+        differences = [f"{key} {first[1].get(key)} vs {described.get(key)}" for key in keys
+                       if first[1].get(key) != described.get(key)]  # another task: its other fields follow from it
+        if differences:
+            raise UsageError(f"--checkpoint_dirs: {first[0]} and {directory} cannot be compared (their samples "
+                             f"would be scored on different data): {'; '.join(differences)}")
 
 
 def parse_temperatures(values: list[str]) -> list[float]:
@@ -142,8 +196,6 @@ def plot(rows: list[dict], path: str, title: str) -> None:
 
 
 def main(argv: list[str]) -> None:
-    from tfgan_text.evaluate import lm_config_from, load_run
-
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
     c = parse(CLI_FLAGS, argv, __doc__)
     if not c.checkpoint_dirs:
@@ -153,11 +205,11 @@ def main(argv: list[str]) -> None:
     if os.path.exists(c.out) and not os.path.isdir(c.out):
         raise UsageError(f"--out={c.out}: exists and is not a directory")
     temperatures = parse_temperatures(list(c.temperatures))
+    check_comparable(list(c.checkpoint_dirs))  # before loading any run: loading one can take a minute
+    from tfgan_text.evaluate import lm_config_from
+    from tfgan_text.training.restore import load_run
+
     runs = [load_run(directory, flag="--checkpoint_dirs", log=log) for directory in c.checkpoint_dirs]
-    kinds = {loaded.task.name for loaded in runs}
-    if len(kinds) > 1:
-        raise UsageError(f"--checkpoint_dirs={','.join(c.checkpoint_dirs)}: mixes runs of different tasks "
-                         f"({', '.join(sorted(kinds))})")
     lm_config = lm_config_from(CLI_FLAGS) if c.lm else None
     rows = []
     for loaded in runs:
