@@ -14,7 +14,6 @@ from tfgan_text.training.restore import load_run
 from tfgan_text import export, generate, serving
 from tfgan_text.sampling import Sampler
 
-CHECKER = os.path.join(ROOT, "tests", "serving_check.py")
 ANIMALS, VERBS, PLACES = ["cat", "dog", "bird", "cow"], ["sat", "slept", "stood"], ["mat", "rug", "sofa", "bed"]
 
 
@@ -44,10 +43,13 @@ def oracle_model(tiny_oracle_run):
 
 
 def check_serving(version_dir, requests, tmp_path):
-    """Runs tests/serving_check.py in a Python that can import only TensorFlow; returns its findings."""
+    """Runs `python -m tfgan_text.serving_check` (a Python that can import only TensorFlow) on {key: [signature
+    name, REST body]}; returns its findings."""
     requests_path, out_path = tmp_path / "requests.json", tmp_path / "answers.json"
-    requests_path.write_text(json.dumps(requests))
-    done = subprocess.run([sys.executable, CHECKER, version_dir, str(requests_path), str(out_path)],
+    requests_path.write_text(json.dumps({key: {"signature_name": name, **body}
+                                         for key, (name, body) in requests.items()}))
+    done = subprocess.run([sys.executable, "-m", "tfgan_text.serving_check", f"--savedmodel={version_dir}",
+                           f"--requests_file={requests_path}", f"--out={out_path}"],
                           capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2"))
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out_path.read_text())

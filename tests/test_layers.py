@@ -17,7 +17,7 @@ LAYERS = [
     ("tfgan_text.serving", "tfgan_text.evaluation"),  # what is done with a trained run
     ("tfgan_text.api", "tfgan_text"),
     ("tfgan_text.cli", "tfgan_text.main", "tfgan_text.evaluate", "tfgan_text.sweep", "tfgan_text.export",
-     "tfgan_text.generate", "tfgan_text.glove", "tfgan_text.benchmark"),
+     "tfgan_text.generate", "tfgan_text.glove", "tfgan_text.benchmark", "tfgan_text.serving_check"),
 ]
 CLI_MODULES = set(LAYERS[-1])
 
