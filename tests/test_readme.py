@@ -199,3 +199,15 @@ def test_documented_rest_requests_match_the_exported_signatures(readme_dir):
                 assert shape_and_kind(value)[1] == kinds[signature.outputs[name].dtype], name
     finally:
         server.close()
+
+
+def test_the_documented_serving_check_command_answers_as_written(readme_dir, capsys, monkeypatch):
+    folder, _ = readme_dir
+    with open(SERVING_DOC, encoding="utf-8") as f:
+        commands = [" ".join(block.replace("\\\n", " ").split())
+                    for block in re.findall(r"```sh\n(.*?)```", f.read(), re.S)]
+    assert len(commands) == 1 and commands[0].startswith("python -m tfgan_text.serving_check "), commands
+    monkeypatch.chdir(folder)
+    assert run_as_written(commands[0], []) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert sorted(answer["outputs"]) == ["lengths", "log_likelihood", "token_ids", "token_nll"]

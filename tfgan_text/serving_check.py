@@ -230,6 +230,9 @@ def main(argv: list[str]) -> None:
                         flag_values=cli_flags)
     flags.DEFINE_string("out", "", "With --requests_file: the JSON file of the answers.", flag_values=cli_flags)
     c = parse(cli_flags, argv, __doc__)
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")  # the v1 loader's deprecation notice is TF Serving's way, not news
     if not c.savedmodel:
         raise UsageError("--savedmodel is required (an exported version folder, e.g. savedmodels/x/1)")
     if bool(c.request) == bool(c.requests_file):
