@@ -10,7 +10,7 @@ $(VENV)/.installed: setup.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test]"
-	$(PY) -m pip install --quiet --no-deps "tensorflow-serving-api==2.21.*"  # PredictRequest protos for tests/test_export.py; --no-deps: the protos need only the tensorflow above
+	$(PY) -m pip install --quiet --no-deps "tensorflow-serving-api==2.21.*"  # PredictRequest protos for python -m tfgan_text.serving_check (tests/test_export.py, docs/serving.md); --no-deps: they need only the tensorflow above
 	touch $@
 
 install: $(VENV)/.installed
