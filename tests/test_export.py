@@ -307,3 +307,20 @@ def test_score_accepts_every_text_serving_default_emits_and_gives_its_log_prob(c
     cold = module.generate(tf.constant(300), tf.constant(1.0), tf.constant(5))
     np.testing.assert_allclose(module.score(cold["texts"])["log_likelihood"].numpy(), cold["log_prob"].numpy(),
                                rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("args, message", [
+    ([], "--savedmodel is required"),
+    (["--savedmodel={model}"], "exactly one of --request"),
+    (["--savedmodel={model}", "--request=not json"], "--request: not JSON"),
+    (["--savedmodel={model}", "--request=[1]"], "a REST body in the columnar format"),
+    (["--savedmodel={model}", '--request={"inputs": {}}'], "the version folder 'model' is not an integer"),
+    (["--savedmodel={model}", "--requests_file={model}/requests.json"], "--requests_file needs --out"),
+])
+def test_serving_check_bad_input(tmp_path, capsys, args, message):
+    from tfgan_text import serving_check
+
+    (tmp_path / "model").mkdir()
+    assert serving_check.run(["serving_check"] + [arg.replace("{model}", str(tmp_path / "model")) for arg in args]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("tfgan-text serving_check: error: ") and "\n" not in error and message in error

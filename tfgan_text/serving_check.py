@@ -125,6 +125,11 @@ class SessionServer:
 
         from tfgan_text.errors import UsageError
 
+        import importlib.util
+
+        if importlib.util.find_spec("tensorflow_serving") is None:
+            raise UsageError("the PredictRequest protos are not installed: pip install --no-deps "
+                             "\"tensorflow-serving-api==2.21.*\" (make test installs them)")
         check_layout(path)
         missing, self.num_op_types = unregistered_ops(path)
         if missing:
