@@ -136,3 +136,16 @@ def test_generate_answers_a_sources_file_from_the_run_and_from_the_export(revers
     assert "--sources=" in capsys.readouterr().err
     assert generate.run(["x", f"--savedmodel={trained_export}", "--num_samples=3"]) == 2  # no sources given
     assert "a conditional model answers" in capsys.readouterr().err
+
+
+def test_loaded_export_answers_from_python_with_the_optional_inputs_left_out(reverse_run):
+    """README, "From Python": a conditional export's `generate` and `score` keep their defaults once loaded
+    (top_k 0, batch_index 0), unlike its signatures, which take every input."""
+    loaded = tf.saved_model.load(reverse_run[2])
+    sources = ["s1 s2 s3", "s4 s5"]
+    answered = loaded.generate(source_texts=sources, temperature=0.8, seed=42)
+    explicit = loaded.signatures["serving_default"](source_texts=sources, temperature=0.8, seed=42, top_k=0,
+                                                    batch_index=0)
+    assert answered["texts"].numpy().tolist() == explicit["texts"].numpy().tolist()
+    scored = loaded.score(source_texts=sources, texts=["s3 s2 s1", "s5 s4"])["log_likelihood"].numpy()
+    assert scored.shape == (2,) and (scored < 0).all()
