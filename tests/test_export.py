@@ -1,4 +1,5 @@
 """SavedModel export: TF Serving's loader in a TensorFlow-only Python, exact samples, scoring, atomicity, bad input."""
+import importlib
 import json
 import os
 import random
@@ -211,18 +212,27 @@ def test_export_refuses_an_existing_version(tiny_oracle_run, tmp_path, capsys):
     assert os.listdir(tmp_path / "out" / "tiny") == ["3"]
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "exactly one of --savedmodel"),
-    (["--savedmodel={missing}"], "no saved_model.pb"),
-    (["--savedmodel={missing}", "--checkpoint_dir={missing}"], "exactly one of"),
-    (["--checkpoint_dir={missing}", "--temperature=0"], "--temperature=0.0: must be > 0"),
-    (["--checkpoint_dir={missing}", "--num_samples=0"], "--num_samples"),
+@pytest.mark.parametrize("command, args, message", [
+    ("generate", [], "exactly one of --savedmodel"),
+    ("generate", ["--savedmodel={missing}"], "no saved_model.pb"),
+    ("generate", ["--savedmodel={missing}", "--checkpoint_dir={missing}"], "exactly one of"),
+    ("generate", ["--checkpoint_dir={missing}", "--temperature=0"], "--temperature=0.0: must be > 0"),
+    ("generate", ["--checkpoint_dir={missing}", "--num_samples=0"], "--num_samples"),
+    ("serving_check", [], "--savedmodel is required"),
+    ("serving_check", ["--savedmodel={model}"], "exactly one of --request"),
+    ("serving_check", ["--savedmodel={model}", "--request=not json"], "--request: not JSON"),
+    ("serving_check", ["--savedmodel={model}", "--request=[1]"], "a REST body in the columnar format"),
+    ("serving_check", ["--savedmodel={model}", '--request={"inputs": {}}'],
+     "the version folder 'model' is not an integer"),
+    ("serving_check", ["--savedmodel={model}", "--requests_file={model}/requests.json"], "--requests_file needs --out"),
 ])
-def test_generate_bad_input(tmp_path, capsys, args, message):
-    argv = ["generate"] + [arg.format(missing=tmp_path / "missing") for arg in args]
-    assert generate.run(argv) == 2
+def test_generate_and_serving_check_bad_input(tmp_path, capsys, command, args, message):
+    (tmp_path / "model").mkdir()
+    argv = [command] + [arg.replace("{missing}", str(tmp_path / "missing")).replace("{model}", str(tmp_path / "model"))
+                        for arg in args]
+    assert importlib.import_module(f"tfgan_text.{command}").run(argv) == 2
     error = capsys.readouterr().err.strip()
-    assert error.startswith("tfgan-text generate: error: ") and "\n" not in error and message in error
+    assert error.startswith(f"tfgan-text {command}: error: ") and "\n" not in error and message in error
 
 
 @pytest.fixture(scope="module")
@@ -307,20 +317,3 @@ def test_score_accepts_every_text_serving_default_emits_and_gives_its_log_prob(c
     cold = module.generate(tf.constant(300), tf.constant(1.0), tf.constant(5))
     np.testing.assert_allclose(module.score(cold["texts"])["log_likelihood"].numpy(), cold["log_prob"].numpy(),
                                rtol=1e-4, atol=1e-4)
-
-
-@pytest.mark.parametrize("args, message", [
-    ([], "--savedmodel is required"),
-    (["--savedmodel={model}"], "exactly one of --request"),
-    (["--savedmodel={model}", "--request=not json"], "--request: not JSON"),
-    (["--savedmodel={model}", "--request=[1]"], "a REST body in the columnar format"),
-    (["--savedmodel={model}", '--request={"inputs": {}}'], "the version folder 'model' is not an integer"),
-    (["--savedmodel={model}", "--requests_file={model}/requests.json"], "--requests_file needs --out"),
-])
-def test_serving_check_bad_input(tmp_path, capsys, args, message):
-    from tfgan_text import serving_check
-
-    (tmp_path / "model").mkdir()
-    assert serving_check.run(["serving_check"] + [arg.replace("{model}", str(tmp_path / "model")) for arg in args]) == 2
-    error = capsys.readouterr().err.strip()
-    assert error.startswith("tfgan-text serving_check: error: ") and "\n" not in error and message in error
