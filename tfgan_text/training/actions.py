@@ -16,6 +16,8 @@ import threading
 import time
 from typing import Callable, Protocol
 
+import keras
+import numpy as np
 import tensorflow as tf
 from tqdm import tqdm
 
@@ -77,20 +79,28 @@ class ProgressBar:
 
 
 class Summaries:
-    """Every `every` steps, the phase's scalars (as `<phase>/<name>`) and the learning rate."""
+    """Every `every` steps, the phase's scalars (as `<phase>/<name>`) and each optimizer's current learning
+    rate (as `learning_rate/<optimizer name>`), read from the optimizer so that a schedule or a rate of its
+    own (a discriminator's) shows as it is."""
 
-    def __init__(self, writer, every: int, learning_rate: float):
-        self.writer, self.every, self.learning_rate = writer, every, learning_rate
+    def __init__(self, writer, every: int, optimizers: dict[str, keras.optimizers.Optimizer]):
+        self.writer, self.every, self.optimizers = writer, every, optimizers
 
     def after_step(self, result: StepResult) -> None:
         if result.step % self.every == 0:
             with self.writer.as_default(step=result.step):
                 for name, value in result.values.items():
                     tf.summary.scalar(f"{result.phase}/{name}", value)
-                tf.summary.scalar("learning_rate", self.learning_rate)
+                for name, optimizer in self.optimizers.items():
+                    tf.summary.scalar(f"learning_rate/{name}", current_learning_rate(optimizer))
 
     def at_end(self, step: int) -> None:
         self.writer.flush()
+
+
+def current_learning_rate(optimizer: keras.optimizers.Optimizer) -> float:
+    """The rate the optimizer's next update uses (its schedule's value at its own iteration count)."""
+    return float(np.asarray(optimizer.learning_rate))
 
 
 class Checkpointer:

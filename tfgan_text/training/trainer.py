@@ -18,6 +18,7 @@ import tempfile
 
 import keras
 import tensorflow as tf
+from tensorboard.plugins.hparams import api as hp
 
 from tfgan_text.config import MethodConfig
 from tfgan_text.data.pipeline import steps_per_epoch, training_batches
@@ -116,6 +117,8 @@ class Trainer:
             tf.summary.create_noop_writer()
         eval_writer = tf.summary.create_file_writer(f"{self.run_dir.logdir}/eval") if writes else \
             tf.summary.create_noop_writer()
+        if writes:
+            write_hparams(self.run_dir.logdir, self.method.name, self.config)
         phases = self.method.phases()
         total_steps = sum(phase.num_steps for phase in phases)
         start = int(self.step.numpy())
@@ -125,7 +128,7 @@ class Trainer:
                                 self.config.seed, self.run_dir, self.config.samples_to_write, self.log)
         progress = ProgressBar(total_steps, start)
         actions = [DivergenceGuard(self.manager), progress,
-                   Summaries(train_writer, self.config.summary_every, self.config.learning_rate)]
+                   Summaries(train_writer, self.config.summary_every, self.optimizers())]
         if self.manager:
             actions.append(Checkpointer(self.manager, self.checkpoint_every))
         if self.is_chief:  # the chief's evaluation is the run's; the others would only repeat it
@@ -152,6 +155,11 @@ class Trainer:
             eval_writer.flush()
             if self._scratch:
                 shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        """The method's optimizers by their checkpoint names (`generator_optimizer`, ...)."""
+        return {name: value for name, value in self.method.checkpoint_objects().items()
+                if isinstance(value, keras.optimizers.Optimizer)}
 
     def stop_message(self, signal_name: str, step: int) -> str:
         if self.run_dir is None:
@@ -204,6 +212,26 @@ class Trainer:
                             action.after_step(result)
                     except StopRequested:
                         self.log(f"{stop.name}: the evaluation of step {result.step} was cut short")
+
+
+def write_hparams(logdir: str, method: str, config: MethodConfig) -> None:
+    """The run's method and config as a TensorBoard HParams session in `logdir` itself, so that runs side by
+    side under one parent compare in the HParams table: its columns are the config fields, and its metrics
+    the scalars of `train/` and `eval/` (their last values: the final evaluation's). No experiment summary
+    is written: the plugin would take one run's arbitrarily, hiding other methods' fields; it infers the
+    union from the sessions instead."""
+    writer = tf.summary.create_file_writer(logdir)
+    with writer.as_default():
+        hp.hparams(hparams_of(method, config))
+    writer.close()
+
+
+def hparams_of(method: str, config: MethodConfig) -> dict[str, bool | int | float | str]:
+    """`method` and the fields of `config` as HParams values (a tuple of integers as "1,2,3")."""
+    values = {"method": method}
+    for name, value in config.to_dict().items():
+        values[name] = ",".join(str(v) for v in value) if isinstance(value, list) else value
+    return values
 
 
 def compile_step(phase: Phase, strategy: tf.distribute.Strategy, jit_compile: bool = False):
