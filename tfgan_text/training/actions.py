@@ -58,24 +58,53 @@ class DivergenceGuard:
 
 
 class ProgressBar:
-    """A tqdm bar on stderr: the phase's name and its loss (or its first scalar)."""
+    """One tqdm bar per phase on stderr: the phase's name, its own steps, and its main scalars (up to
+    `SHOWN_SCALARS`). A phase's first step includes tracing its tf.function, so the bar's clock starts
+    after it: the rate and ETA are the phase's average from then on (evaluations included, as they are
+    part of the time left). Off a terminal the bar is written rarely."""
 
-    def __init__(self, total_steps: int, start: int):
-        self.bar = tqdm(total=total_steps, initial=start, unit="step", dynamic_ncols=True,
+    SHOWN_SCALARS = 3
+
+    def __init__(self):
+        self.bar: tqdm | None = None
+        self.first_step_pending = False
+
+    def start_phase(self, name: str, num_steps: int, done: int) -> None:
+        """Called by the loop before the phase's first step (`done`: its steps already run, on a resume)."""
+        self.close()
+        self.bar = tqdm(total=num_steps, initial=done, desc=name, unit="step", dynamic_ncols=True, smoothing=0,
                         mininterval=0.5 if sys.stderr.isatty() else 30, file=sys.stderr)
-        self.phase = None
+        self.first_step_pending = True
 
     def after_step(self, result: StepResult) -> None:
-        if result.phase != self.phase:
-            self.phase = result.phase
-            self.bar.set_description(result.phase)
+        if self.bar is None:
+            return
+        self.bar.set_postfix_str(main_scalars(result.values, self.SHOWN_SCALARS), refresh=False)
         self.bar.update(1)
-        shown = "loss" if "loss" in result.values else next(iter(result.values), None)  # phases name their own
-        if shown is not None:
-            self.bar.set_postfix({shown: f"{result.values[shown]:.4f}"}, refresh=False)
+        if self.first_step_pending:  # the rate counts from here (tqdm has no call for it: its fields are set)
+            self.first_step_pending = False
+            self.bar.initial = self.bar.n
+            self.bar.start_t = self.bar.last_print_t = time.time()
 
     def at_end(self, step: int) -> None:
-        self.bar.close()
+        self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def main_scalars(values: dict[str, float], limit: int) -> str:
+    """The first `limit` scalars that are not gradient norms, short: `g_loss=0.6931, d_loss=1.386`."""
+    shown = [(name, value) for name, value in values.items() if "norm" not in name][:limit]
+    return ", ".join(f"{short_name(name)}={value:.4g}" for name, value in shown)
+
+
+def short_name(name: str) -> str:
+    for word, letter in (("generator_", "g_"), ("discriminator_", "d_"), ("mediator_", "m_")):
+        name = name.replace(word, letter)
+    return name
 
 
 class Summaries:

@@ -120,13 +120,12 @@ class Trainer:
         if writes:
             write_hparams(self.run_dir.logdir, self.method.name, self.config)
         phases = self.method.phases()
-        total_steps = sum(phase.num_steps for phase in phases)
         start = int(self.step.numpy())
         batches = iter(self.strategy.experimental_distribute_dataset(
             training_batches(self.task.train, self.config.batch_size, self.config.seed, start)))
         evaluation = Evaluation(self.interim_evaluator, self.evaluator, eval_writer, self.eval_every,
                                 self.config.seed, self.run_dir, self.config.samples_to_write, self.log)
-        progress = ProgressBar(total_steps, start)
+        progress = ProgressBar()
         actions = [DivergenceGuard(self.manager), progress,
                    Summaries(train_writer, self.config.summary_every, self.optimizers())]
         if self.manager:
@@ -198,6 +197,10 @@ class Trainer:
             if int(self.step.numpy()) >= phase_end:
                 continue
             compiled = compile_step(phase, self.strategy, self.config.xla)
+            done = int(self.step.numpy()) - (phase_end - phase.num_steps)  # on a resume, within the phase
+            for action in actions:
+                if hasattr(action, "start_phase"):  # the progress bar: one per phase
+                    action.start_phase(phase.name, phase.num_steps, done)
             while int(self.step.numpy()) < phase_end and stop.received is None:
                 step = int(self.step.numpy())
                 values = compiled(next(batches), step_seed(self.config.seed, step))
