@@ -19,6 +19,7 @@ from absl import flags
 
 from tfgan_text.config import FIELD_OWNERS, Component, ConfigError, all_fields, preset_path
 from tfgan_text.errors import Interrupted, TrainingFailed, UsageError
+from tfgan_text.native_noise import native_noise_filtered
 
 HELP_FLAGS = ("--help", "-help", "-h", "--helpshort", "-helpshort", "--helpfull", "-helpfull", "-?")
 
@@ -139,7 +140,8 @@ def run_command(name: str, main: Callable[[list[str]], Any], argv: list[str] | N
     installed = threading.current_thread() is threading.main_thread()  # only it may set handlers
     previous = signal.signal(signal.SIGTERM, _terminate) if installed else None
     try:
-        main(argv)
+        with native_noise_filtered():  # TensorFlow's start-up notices, "no CUDA driver" where there is no GPU
+            main(argv)
     except UsageError as e:
         print(f"{name}: error: {e}", file=sys.stderr)
         return e.exit_code
