@@ -25,10 +25,11 @@ REVERSE_FLAGS = ["--task=reverse", "--mapping_num_symbols=8", "--mapping_min_len
 # loadscope --no-loadscope-reorder) a module is one unit of work, handed out in collection order: a long module
 # that started last would keep one worker busy after the other has run out of work.
 SLOW_FIRST = ("training/test_distributed.py", "test_benchmark.py", "methods/test_conditional.py",
-              "training/test_trainer.py", "methods/test_leakgan.py", "training/test_multi_worker.py", "test_export.py", "methods/test_seqgan.py",
-              "methods/test_rankgan.py", "methods/test_scratchgan.py", "methods/test_maligan.py",
-              "test_export_conditional.py", "methods/test_mle_output_layers.py", "test_readme.py", "test_main.py", "methods/test_cot.py",
-              "test_evaluate.py", "methods/test_wgan_gp.py", "training/test_tensorboard.py")
+              "training/test_trainer.py", "methods/test_leakgan.py", "training/test_multi_worker.py",
+              "test_export.py", "methods/test_seqgan.py", "methods/test_rankgan.py", "methods/test_scratchgan.py",
+              "methods/test_maligan.py", "test_export_conditional.py", "methods/test_mle_output_layers.py",
+              "test_readme.py", "test_main.py", "methods/test_cot.py", "test_evaluate.py", "methods/test_wgan_gp.py",
+              "training/test_tensorboard.py", "training/test_console.py")
 
 
 def pytest_collection_modifyitems(items):
