@@ -38,11 +38,11 @@ def hparams_request(port: int, route: str, request: dict):
 
 @pytest.fixture(scope="module")
 def tensorboard_port(tmp_path_factory):
-    """A TensorBoard serving a parent directory of two tiny runs that differ in --learning_rate and --steps:
-    (port, {run name: (logdir, final metrics)})."""
+    """A TensorBoard serving a parent directory of two tiny runs that differ in --learning_rate, --steps and
+    --eval_every (0, once an epoch of 16 steps, and 4): (port, {run name: (logdir, final metrics)})."""
     parent = tmp_path_factory.mktemp("runs")
     runs = {}
-    for name, flags in {"run": ["--steps=32"], "other": ["--steps=8", "--learning_rate=0.005"]}.items():
+    for name, flags in {"run": ["--steps=32"], "other": ["--steps=8", "--learning_rate=0.005", "--eval_every=4"]}.items():
         logdir = str(parent / name)
         runs[name] = logdir, train_cli(TINY_FLAGS + flags + [f"--logdir={logdir}"])
     port = free_port()
@@ -81,6 +81,13 @@ def test_tensorboard_serves_scalars_and_text_of_a_run(tensorboard_port):
     with open(f"{logdir}/samples/step_00000032.txt") as f:
         first_sample = f.readline().strip()
     assert text[-1]["step"] == 32 and f"<code>{first_sample}</code>" in text[-1]["text"]
+
+
+def test_tensorboard_has_a_point_per_evaluation(tensorboard_port):
+    port, _ = tensorboard_port
+    for run, steps in (("run", [16, 32]), ("other", [4, 8])):
+        points = get_json(port, "/data/plugin/scalars/scalars", run=f"{run}/eval", tag="nll_oracle")
+        assert [point[1] for point in points] == steps
 
 
 def test_tensorboard_shows_each_optimizers_learning_rate(tensorboard_port):
