@@ -6,6 +6,7 @@ import pytest
 
 from tests.conftest import QUIET, train_cli
 from tfgan_text import evaluate, evaluation
+from tfgan_text.training.restore import load_run
 from tfgan_text.metrics.bleu import bleu
 
 WORDS = ["cat", "dog", "man", "cow", "bird", "girl"]
@@ -77,7 +78,7 @@ def test_corpus_metrics_from_a_samples_file(corpus_run, tmp_path, capsys):
 
 
 def decoded_test_split(logdir):
-    loaded = evaluate.load_run(logdir, log=lambda message: None)
+    loaded = load_run(logdir, log=lambda message: None)
     return [loaded.task.vocabulary.decode(row) for row in loaded.task.test]
 
 
@@ -120,7 +121,7 @@ def test_metric_that_does_not_apply(tiny_oracle_run, capsys):
 
 
 def test_references_are_the_test_files_own_words(corpus_run, tmp_path):
-    loaded = evaluate.load_run(corpus_run[0], log=lambda message: None)
+    loaded = load_run(corpus_run[0], log=lambda message: None)
     test_file = tmp_path / "test.txt"
     test_file.write_text("The zebra saw a cat.\n\nthe dog saw a man on the mat .\n")
     loaded.config = loaded.config.replace(test_data=str(test_file))

@@ -141,3 +141,18 @@ def test_every_flagfile_for_the_lstm_oracle_says_task_oracle():
     # Every default (flags/<method>.cfg) is on the grammar task, so a default run prints sentences.
     assert all(kinds[f"{method}.cfg"] == "grammar" for method in METHODS), kinds
     assert kinds["seqgan_oracle.cfg"] == "oracle" and kinds["seqgan_coco.cfg"] == "corpus"
+
+
+def test_no_command_loads_tensorflow_before_run_command_starts():
+    """A Ctrl-C while TensorFlow loads (seconds) is one line only if it loads inside run_command."""
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.test_layers import CLI_MODULES
+
+    code = ("import importlib, sys\n"
+            f"for module in {sorted(CLI_MODULES)!r}:\n"
+            "    importlib.import_module(module)\n"
+            "    assert 'tensorflow' not in sys.modules, module\n")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)

@@ -44,6 +44,10 @@ NOT_RUN = {
     "make test": "the test suite itself",
     "python -m tfgan_text.main --flagfile=flags/mle_oracle.cfg": "needs ../shared/data (benchmarks/ runs it)",
     "tensorboard --logdir runs/x": "a server that runs until stopped",
+    "python -m tfgan_text.benchmark --suite=grammar --budget=smoke --seeds=2 --out=benchmark_runs":
+        "every method twice, minutes (test_benchmark.py runs the smoke budget)",
+    "python -m tfgan_text.benchmark --suite=oracle --budget=cpu --seeds=3 --data_dir=../shared/data":
+        "needs ../shared/data; hours",
     "python -m tfgan_text.glove --train_data=../shared/data/coco_train.txt "
     "--test_data=../shared/data/coco_nll_test.txt --tokenizer=word "
     "--vectors_output=runs/word_vectors/coco_glove64.txt --vectors_dim=64": "needs ../shared/data (test_glove.py)",

@@ -19,7 +19,6 @@ from tfgan_text.cli import config_from_flags, define_config_flags, parse, run_co
 from tfgan_text.config import LanguageModelScoreConfig  # noqa: E402
 from tfgan_text.errors import UsageError  # noqa: E402
 from tfgan_text.evaluation import ALL_METRICS, choose_metrics, evaluate  # noqa: E402
-from tfgan_text.training.restore import load_run  # noqa: E402
 
 CLI_FLAGS = flags.FlagValues()  # apart from the training config, which the run's config.json holds
 flags.DEFINE_string("checkpoint_dir", "", "Run directory (with checkpoints/) to evaluate.", flag_values=CLI_FLAGS)
@@ -63,6 +62,8 @@ def lm_config_from(flag_values: flags.FlagValues):
 
 
 def main(argv: list[str]) -> None:
+    from tfgan_text.training.restore import load_run  # TensorFlow loads inside run_command
+
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731  (results go to stdout)
     c = parse(CLI_FLAGS, argv, __doc__)
     if not c.checkpoint_dir:

@@ -10,9 +10,12 @@ sampling temperature, the distribution that is sampled.
 from __future__ import annotations
 
 import time
+from typing import TYPE_CHECKING
 
 from tfgan_text.errors import UsageError
-from tfgan_text.training.restore import LoadedRun
+
+if TYPE_CHECKING:  # TensorFlow loads only when a run is evaluated
+    from tfgan_text.training.restore import LoadedRun
 
 ALL_METRICS = ("nll", "bleu", "self_bleu", "fed", "lm", "jsd")
 CORPUS_ONLY, ORACLE_ONLY = ("bleu", "self_bleu", "fed"), ("jsd",)
