@@ -43,7 +43,7 @@ NOT_RUN = {
     "make demo": "would reinstall the shared .venv; it runs `python -m tfgan_text.main --method=mle` (QUICK)",
     "make test": "the test suite itself",
     "python -m tfgan_text.main --flagfile=flags/mle_oracle.cfg": "needs ../shared/data (benchmarks/ runs it)",
-    "tensorboard --logdir runs/x": "a server that runs until stopped",
+    "tensorboard --logdir runs": "a server that runs until stopped",
     "python -m tfgan_text.benchmark --suite=grammar --budget=smoke --seeds=2 --out=benchmark_runs":
         "every method twice, minutes (test_benchmark.py runs the smoke budget)",
     "python -m tfgan_text.benchmark --suite=oracle --budget=cpu --seeds=3 --data_dir=../shared/data":
