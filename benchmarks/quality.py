@@ -19,6 +19,10 @@ Experiments (config fields after `--` apply to every training run of the experim
   timed        --runs (method:preset:eval_every, ...) each trained for --minutes of training time (evaluation
                excluded); every evaluation with its training minutes, TensorBoard --scalars, and on real text the
                share of real words and BLEU of the samples.
+  defaults     Every method's default (`python -m tfgan_text.main --method=X`, flags/X.cfg, on the embedded grammar
+               task) run one after another as a user would (a fresh process each, into a temporary --logdir):
+               wall and CPU time, the first and last evaluation's grammatical share, NLL-oracle and NLL-test (from
+               the run's TensorBoard eval events), and three final samples (from its last samples file).
   sweep        The temperature sweep (`tfgan_text.sweep`) of MLE on the random oracle (flags/mle.cfg with
                --task=oracle) and on the fixed oracle (--fixed_oracle_run, or flags/mle_oracle.cfg trained for
                --fixed_oracle_epochs).
@@ -379,6 +383,98 @@ def experiment_timed(args, report: Report) -> None:
         report()
 
 
+# --- defaults -----------------------------------------------------------------------------------------
+DEFAULTS_METHODS = "mle,seqgan,maligan,rankgan,leakgan,wgan_gp,scratchgan,cot"
+DEFAULTS_METRICS = ("grammatical", "nll_oracle", "nll_test")
+DEFAULTS_BUDGET_SECONDS = 300  # issue #17: every default finishes within 5 minutes on 2 cores
+
+
+def evaluation_scalars(logdir: str) -> dict[int, dict[str, float]]:
+    """The run's evaluations as the trainer wrote them to TensorBoard: step -> {metric: value}."""
+    import tensorflow as tf
+
+    evaluations: dict[int, dict[str, float]] = {}
+    folder = os.path.join(logdir, "eval")
+    for name in sorted(os.listdir(folder)):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(folder, name)):
+            for value in event.summary.value:
+                if value.tag in DEFAULTS_METRICS:
+                    evaluations.setdefault(event.step, {})[value.tag] = float(tf.make_ndarray(value.tensor))
+    return evaluations
+
+
+def last_samples(logdir: str, count: int) -> list[str]:
+    """The first `count` sentences of the run's last samples file (samples/step_*.txt)."""
+    folder = os.path.join(logdir, "samples")
+    return read_lines(os.path.join(folder, max(os.listdir(folder))))[:count]
+
+
+def run_default(method: str, extra: list[str], logdir: str) -> tuple[list[str], float, float, int]:
+    """(command, wall seconds, CPU seconds of the run's process, exit code) of one default run; its console
+    output goes to <logdir>.log."""
+    import resource
+
+    command = [sys.executable, "-m", "tfgan_text.main", f"--method={method}", f"--logdir={logdir}", *extra]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.time()
+    with open(f"{logdir}.log", "w", encoding="utf-8") as log:
+        code = subprocess.run(command, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                              stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+    wall = time.time() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
+    return command, wall, cpu, code
+
+
+def experiment_defaults(args, report: Report) -> None:
+    methods = args.methods.split(",")
+    extra = list(args.overrides)
+    report(f"Each method's default run, one after another (nothing else of this script runs meanwhile): `python -m "
+           f"tfgan_text.main --method=X --logdir=<temporary>`{' ' + ' '.join(extra) if extra else ''}, the preset "
+           "flags/X.cfg on the embedded grammar task. Wall time includes TensorFlow's start, the task's set-up, "
+           "training, every evaluation and the final one; CPU is the run process's user + system time (on 2 "
+           "cores it can exceed the wall time). The first evaluation is the run's first (for the methods that "
+           "pre-train by MLE it comes after one epoch of pre-training); the last is the final one. Grammatical: "
+           "share of the evaluation's samples that the grammar derives (higher is better); NLL-oracle: the "
+           "grammar's NLL of them (lower is better; the grammar's own samples score about 3.14); NLL-test: the "
+           "generator's NLL of held-out grammar sentences (lower is better).\n")
+    rows, samples, failures = [], {}, []
+    root = tempfile.mkdtemp(prefix="bench-defaults-")
+    try:
+        for method in methods:
+            logdir = os.path.join(root, method)
+            command, wall, cpu, code = run_default(method, extra, logdir)
+            shown = " ".join(["python -m tfgan_text.main", f"--method={method}", *extra])
+            evaluations = evaluation_scalars(logdir) if os.path.isdir(os.path.join(logdir, "eval")) else {}
+            if code or not evaluations:
+                with open(f"{logdir}.log", encoding="utf-8") as f:
+                    failures.append(f"{method}: exit code {code}; the end of its output:\n\n```\n"
+                                    f"{f.read()[-2000:]}\n```")
+                rows.append([f"`{shown}`", f"{wall:.0f}", f"{cpu:.0f}", "failed", *[""] * 6, "no",
+                             "yes" if wall <= DEFAULTS_BUDGET_SECONDS else "no"])
+                continue
+            first, last = min(evaluations), max(evaluations)
+            cells = [f"{evaluations[step].get(name, float('nan')):.3f}" for name in DEFAULTS_METRICS
+                     for step in (first, last)]
+            verdict = "yes" if (evaluations[last]["grammatical"] > evaluations[first]["grammatical"]
+                                and evaluations[last]["nll_oracle"] < evaluations[first]["nll_oracle"]) else "no"
+            rows.append([f"`{shown}`", f"{wall:.0f}", f"{cpu:.0f}", f"{first} / {last}", *cells, verdict,
+                         "yes" if wall <= DEFAULTS_BUDGET_SECONDS else "no"])
+            samples[method] = last_samples(logdir, 3)
+            print(f"{method}: {wall:.0f} s, {rows[-1]}", flush=True)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    report.table(["command", "wall s", "CPU s", "steps (first / last evaluation)", "grammatical first",
+                  "grammatical last", "NLL-oracle first", "NLL-oracle last", "NLL-test first", "NLL-test last",
+                  "better at the end", f"within {DEFAULTS_BUDGET_SECONDS} s"], rows)
+    report("Three final samples of each (the first three lines of the run's last samples file):\n")
+    for method, lines in samples.items():
+        report(f"- **{method}**: " + " / ".join(f"\"{line}\"" for line in lines))
+    report()
+    for failure in failures:
+        report(failure)
+
+
 # --- sweep --------------------------------------------------------------------------------------------
 def experiment_sweep(args, report: Report) -> None:
     import csv
@@ -419,14 +515,15 @@ EXPERIMENTS = {"oracle": "Adversarial methods on the SeqGAN oracle",
                "conditional": "Conditional SeqGAN vs its MLE start: COCO caption continuation",
                "ablation": "ScratchGAN on Image COCO from scratch: starting point and cumulative ablation",
                "timed": "Methods trained for equal training time",
-               "sweep": "Temperature sweep: MLE on the synthetic oracle task"}
+               "sweep": "Temperature sweep: MLE on the synthetic oracle task",
+               "defaults": "Every method's default run (--method=X alone) on the embedded grammar task"}
 
 
 def main() -> None:
     parser = arguments(__doc__)
     parser.add_argument("--experiment", required=True, choices=sorted(EXPERIMENTS))
     parser.add_argument("--runs", default="runs", help="folder of the run directories")
-    parser.add_argument("--methods", default="", help="oracle: seqgan,maligan; coco: mle,seqgan,maligan")
+    parser.add_argument("--methods", default="", help="oracle: seqgan,maligan; coco: mle,seqgan,maligan; defaults: all eight")
     parser.add_argument("--pretrained", default="", help="oracle, coco: the MLE run the GANs start from")
     parser.add_argument("--length", type=int, default=20, help="oracle: sequence length")
     parser.add_argument("--mle_preset", default="seqgan_coco", help="coco: the MLE run's preset (its method: mle)")
@@ -461,7 +558,8 @@ def main() -> None:
     args = parse(parser, lambda a: {"oracle": f"oracle_{a.methods.replace(',', '_') or 'seqgan_maligan'}_{a.length}.md",
                                     "ablation": "scratchgan_coco.md", "timed": "timed.md",
                                     "sweep": "temperature_sweep.md"}.get(a.experiment, f"{a.experiment}.md"))
-    args.methods = args.methods or {"oracle": "seqgan,maligan", "coco": "mle,seqgan,maligan"}.get(args.experiment, "")
+    args.methods = args.methods or {"oracle": "seqgan,maligan", "coco": "mle,seqgan,maligan",
+                                    "defaults": DEFAULTS_METHODS}.get(args.experiment, "")
     args.temperatures = args.temperatures or ("1" if args.experiment == "coco" else "0.5,0.75,1.0,1.25,1.5")
     args.num_samples = args.num_samples or (10_000 if args.experiment == "sweep" else 1000)
     if args.smoke:
