@@ -156,3 +156,20 @@ def test_no_command_loads_tensorflow_before_run_command_starts():
             "    importlib.import_module(module)\n"
             "    assert 'tensorflow' not in sys.modules, module\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_every_default_flagfile_names_existing_published_settings():
+    """A default preset (flags/<method>.cfg) is sized down for minutes on 2 cores; its header comment names the
+    flagfile(s) that hold the published setting, and every flagfile it names exists."""
+    import re
+
+    from tests.conftest import ROOT
+    from tfgan_text.methods import METHODS
+
+    for method in METHODS:
+        with open(f"{ROOT}/flags/{method}.cfg", encoding="utf-8") as f:
+            comment = " ".join(line[1:] for line in f if line.startswith("#"))
+        named = set(re.findall(r"flags/([\w.]+?\.cfg)", comment)) - {f"{method}.cfg"}
+        assert named, f"flags/{method}.cfg names no published setting"
+        missing = [name for name in named if not os.path.exists(f"{ROOT}/flags/{name}")]
+        assert not missing, f"flags/{method}.cfg names missing flagfiles: {missing}"
