@@ -33,6 +33,15 @@ def test_adversarial_step_updates_manager_worker_and_d_and_interleaves_a_supervi
     assert int(method.generator_optimizer.iterations) == int(method.manager_optimizer.iterations) == 2
 
 
+def test_adversarial_learning_rate_sets_the_adversarial_optimizers_only():
+    """--adversarial_learning_rate applies to LeakGAN as to every adversarial method (it was ignored: the
+    adversarial MANAGER / WORKER updates ran at --learning_rate)."""
+    method = build_leakgan(["--learning_rate=0.005", "--adversarial_learning_rate=0.0005"])
+    rate = lambda optimizer: float(optimizer.learning_rate.numpy())  # noqa: E731
+    assert rate(method.adversarial_optimizer) == rate(method.adversarial_manager_optimizer) == np.float32(0.0005)
+    assert rate(method.generator_optimizer) == rate(method.manager_optimizer) == np.float32(0.005)
+
+
 def test_evaluator_reports_nll_oracle_at_both_temperatures():
     method = build_leakgan(["--num_eval_samples=32"])
     evaluator = method.evaluator(32, 1.0)

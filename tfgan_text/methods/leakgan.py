@@ -71,8 +71,9 @@ class LeakGAN(AdversarialMethod):
         generator = self.generator
         # WORKER / MANAGER optimizers, for supervised (pre-training, interleaved) and adversarial steps.
         self.generator_optimizer, self.manager_optimizer = adam(config.learning_rate), adam(config.learning_rate)
-        self.adversarial_optimizer = adam(config.learning_rate)
-        self.adversarial_manager_optimizer = adam(config.learning_rate)
+        adversarial_rate = config.adversarial_learning_rate or config.learning_rate  # as every adversarial method
+        self.adversarial_optimizer = adam(adversarial_rate)
+        self.adversarial_manager_optimizer = adam(adversarial_rate)
         for optimizer, variables in ((self.generator_optimizer, generator.worker_variables),
                                      (self.manager_optimizer, generator.manager_variables),
                                      (self.adversarial_optimizer, generator.worker_variables),
