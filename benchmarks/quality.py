@@ -38,7 +38,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import Report, arguments, data_file, parse, preset, train, train_for  # noqa: E402
+from harness import ROOT, Report, arguments, data_file, parse, preset, train, train_for  # noqa: E402
 
 import tfgan_text as tt  # noqa: E402
 
@@ -409,24 +409,26 @@ def last_samples(logdir: str, count: int) -> list[str]:
     return read_lines(os.path.join(folder, max(os.listdir(folder))))[:count]
 
 
-def run_default(method: str, extra: list[str], logdir: str) -> tuple[list[str], float, float, int]:
-    """(command, wall seconds, CPU seconds of the run's process, exit code) of one default run; its console
-    output goes to <logdir>.log."""
+def run_default(method: str, extra: list[str], logdir: str) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds of the run's process, exit code) of one default run, as a user starts it (a
+    fresh process); its console output goes to <logdir>.log."""
     import resource
 
     command = [sys.executable, "-m", "tfgan_text.main", f"--method={method}", f"--logdir={logdir}", *extra]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
     with open(f"{logdir}.log", "w", encoding="utf-8") as log:
-        code = subprocess.run(command, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                              stdout=log, stderr=subprocess.STDOUT, check=False).returncode
+        code = subprocess.run(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, check=False).returncode
     wall = time.time() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = cpu_after.ru_utime + cpu_after.ru_stime - cpu_before.ru_utime - cpu_before.ru_stime
-    return command, wall, cpu, code
+    return wall, cpu, code
 
 
 def experiment_defaults(args, report: Report) -> None:
+    if args.smoke:  # the point is the defaults' own sizes; a quick check: --methods=mle
+        sys.exit("--smoke: the defaults experiment has no tiny version (it times the defaults themselves); "
+                 "for a quick check run --methods=mle")
     methods = args.methods.split(",")
     extra = list(args.overrides)
     report(f"Each method's default run, one after another (nothing else of this script runs meanwhile): `python -m "
@@ -443,7 +445,7 @@ def experiment_defaults(args, report: Report) -> None:
     try:
         for method in methods:
             logdir = os.path.join(root, method)
-            command, wall, cpu, code = run_default(method, extra, logdir)
+            wall, cpu, code = run_default(method, extra, logdir)
             shown = " ".join(["python -m tfgan_text.main", f"--method={method}", *extra])
             evaluations = evaluation_scalars(logdir) if os.path.isdir(os.path.join(logdir, "eval")) else {}
             if code or not evaluations:
