@@ -157,6 +157,24 @@ def build(method: str, config, task=None):
     return built
 
 
+def trainer_step(method, config, phase=-1, strategy=None):
+    """The method's phase compiled as the trainer compiles it, with its batch stream and step counter:
+    call(_) runs the next step and returns its scalars."""
+    import tensorflow as tf
+
+    from tfgan_text.data.pipeline import training_batches
+    from tfgan_text.training.actions import step_seed
+    from tfgan_text.training.trainer import compile_step
+
+    strategy = strategy or tf.distribute.get_strategy()
+    compiled = compile_step(method.phases()[phase], strategy, config.xla)
+    batches = iter(strategy.experimental_distribute_dataset(
+        training_batches(method.task.train, config.batch_size, config.seed)))
+    steps = iter(range(10**9))
+    return lambda _: {name: float(v) for name, v in
+                      compiled(next(batches), step_seed(config.seed, next(steps))).items()}
+
+
 # --- training -----------------------------------------------------------------------------------------
 def train(method, config, logdir: str | None = None, task=None, resume: bool = False) -> tuple[list[dict], float]:
     """(metric history, wall seconds) of `tfgan_text.train`; its log goes to <logdir>.log (never parsed)."""
@@ -286,6 +304,40 @@ def time_windows(calls: dict[str, Callable[[int], object]], windows: int, per_wi
             timings[label].cpu.append(own / counts[label])
             timings[label].others.append(max(0.0, (b[1] - a[1]) / hz - own) / max(wall, 1e-9))
     return timings
+
+
+@dataclasses.dataclass
+class ChildRun:
+    """One measured child process: its printed `RESULT name value` numbers, wall seconds, peak RSS."""
+
+    results: dict[str, float]
+    output: str
+    seconds: float
+    peak_mib: float
+    returncode: int
+
+
+def run_child(command: list[str], env: dict | None = None, cwd: str | None = None) -> ChildRun:
+    """Runs `command` to its end, measuring its peak resident memory with /usr/bin/time: the child
+    then starts from `time`'s small image, not from a fork of this process (a forked child's peak
+    counts the parent's memory before exec), so two programs measured this way are measured alike."""
+    with tempfile.TemporaryDirectory() as folder:
+        peak_file = os.path.join(folder, "peak_kib")
+        wrapped = ["/usr/bin/time", "-f", "%M", "-o", peak_file, *command] if os.path.exists("/usr/bin/time") \
+            else command
+        started = time.perf_counter()
+        process = subprocess.run(wrapped, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                 text=True, check=False)
+        seconds = time.perf_counter() - started
+        with open(peak_file) if os.path.exists(peak_file) else open(os.devnull) as f:
+            lines = f.read().split()
+    peak_mib = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else float("nan")
+    results = {}
+    for line in process.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "RESULT":
+            results[parts[1]] = float(parts[2])
+    return ChildRun(results, process.stdout, seconds, peak_mib, process.returncode)
 
 
 def data_file(args: argparse.Namespace, name: str, required: bool = True) -> str:

@@ -34,30 +34,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import TIMING_COLUMNS, Report, arguments, build, data_file, parse, preset, time_windows  # noqa: E402
+from harness import (TIMING_COLUMNS, Report, arguments, build, data_file, parse, preset, time_windows,  # noqa: E402
+                     trainer_step)
 
 import tfgan_text as tt  # noqa: E402
 
 REFERENCE_TOKENS_PER_S, REFERENCE_SEQUENCES_PER_S = 51_500, 435  # PyTorch reference, published (oracle, 2 threads)
 REFERENCE_SEQGAN = {"oracle": (32.7, 22.0), "coco": (121.0, 38.8)}  # TextGAN-PyTorch: s per G step, per D epoch
-
-
-def trainer_step(method, config, phase=-1, strategy=None):
-    """The method's phase compiled as the trainer compiles it, with its batch stream and step counter:
-    call(_) runs the next step and returns its scalars."""
-    import tensorflow as tf
-
-    from tfgan_text.data.pipeline import training_batches
-    from tfgan_text.training.actions import step_seed
-    from tfgan_text.training.trainer import compile_step
-
-    strategy = strategy or tf.distribute.get_strategy()
-    compiled = compile_step(method.phases()[phase], strategy, config.xla)
-    batches = iter(strategy.experimental_distribute_dataset(
-        training_batches(method.task.train, config.batch_size, config.seed)))
-    steps = iter(range(10**9))
-    return lambda _: {name: float(v) for name, v in
-                      compiled(next(batches), step_seed(config.seed, next(steps))).items()}
 
 
 def closure(fn, *args):
