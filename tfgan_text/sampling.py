@@ -73,10 +73,13 @@ def token_distribution(logits: tf.Tensor, spec: SequenceSpec, temperature: float
 
 
 def token_log_prob(distribution: tfd.Categorical, tokens: tf.Tensor) -> tf.Tensor:
-    """log p(token) under `distribution`: the value of `distribution.log_prob`, computed as
-    log_softmax + gather, which is several times faster on CPU than tfp's broadcasting path."""
-    log_probs = tf.nn.log_softmax(distribution.logits_parameter())
-    return tf.gather(log_probs, tf.cast(tokens, tf.int32), batch_dims=len(tokens.shape))
+    """log p(token) under `distribution`: the value of `distribution.log_prob`, computed as the token's
+    logit minus the log-sum-exp of the row. On CPU this is faster than tfp's broadcasting path, than
+    log_softmax + gather (no [.., V] output is written) and than the fused sparse softmax cross-entropy
+    (benchmarks/results/side_by_side.md, #18): forward and backward of a training step alike."""
+    logits = distribution.logits_parameter()
+    chosen = tf.gather(logits, tf.cast(tokens, tf.int32), batch_dims=len(tokens.shape))
+    return chosen - tf.reduce_logsumexp(logits, axis=-1)
 
 
 def sequence_mask(tokens: tf.Tensor, eos_id: int | None) -> tf.Tensor:
@@ -112,10 +115,26 @@ def draw_tokens(distribution: tfd.Categorical, uniforms: tf.Tensor) -> tf.Tensor
     tokens keep their probability. Tokens of probability 0 (banned, outside
     top-k) are never drawn: the searches land only where the CDF rises.
     """
-    probs = distribution.probs_parameter()
-    rows, vocab = tf.shape(probs)[0], tf.shape(probs)[1]
+    return _draw(_shifted_logits(distribution), uniforms)[0]
+
+
+def _shifted_logits(distribution: tfd.Categorical) -> tf.Tensor:
+    """The logits minus each row's largest: their exponentials are the unnormalised probabilities."""
+    logits = distribution.logits_parameter()
+    return logits - tf.reduce_max(logits, axis=-1, keepdims=True)
+
+
+def _draw(shifted: tf.Tensor, uniforms: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """(tokens [N], log of each row's normaliser [N]) of `draw_tokens`, from shifted logits [N, V].
+
+    The search runs on exp(shifted) and scales the uniform by the row's total instead of
+    normalising the row first: a softmax and a log-softmax fewer per step, and the sampled
+    token's log-probability is its shifted logit minus the returned log-normaliser (#18).
+    """
+    weights = tf.exp(shifted)
+    rows, vocab = tf.shape(weights)[0], tf.shape(weights)[1]
     blocks = (vocab + _CDF_BLOCK - 1) // _CDF_BLOCK
-    grouped = tf.reshape(tf.pad(probs, [[0, 0], [0, blocks * _CDF_BLOCK - vocab]]), [rows, blocks, _CDF_BLOCK])
+    grouped = tf.reshape(tf.pad(weights, [[0, 0], [0, blocks * _CDF_BLOCK - vocab]]), [rows, blocks, _CDF_BLOCK])
     block_cdf = tf.cumsum(tf.cast(tf.reduce_sum(grouped, axis=-1), tf.float64), axis=-1)  # [N, blocks]
     total = block_cdf[:, -1:]
     target = tf.cast(uniforms, tf.float64)[:, None] * total
@@ -126,14 +145,8 @@ def draw_tokens(distribution: tfd.Categorical, uniforms: tf.Tensor) -> tf.Tensor
     within = tf.cumsum(tf.cast(tf.gather(grouped, block[:, 0], batch_dims=1), tf.float64), axis=-1)  # [N, block]
     index = tf.minimum(tf.searchsorted(within, target - before, side="right"),
                        tf.searchsorted(within, within[:, -1:], side="left"))
-    return tf.cast(block[:, 0] * _CDF_BLOCK + index[:, 0], tf.int32)
-
-
-def _next_token(distribution: tfd.Categorical, seed: tf.Tensor, num_samples: tf.Tensor,
-                total_samples: tf.Tensor | None) -> tf.Tensor:
-    """This replica's rows of one time step's draw over the global set of samples."""
-    uniforms = replicas.uniform([num_samples], seed, tf.float64, total_samples)
-    return draw_tokens(distribution, uniforms)
+    tokens = tf.cast(block[:, 0] * _CDF_BLOCK + index[:, 0], tf.int32)
+    return tokens, tf.cast(tf.math.log(total[:, 0]), shifted.dtype)
 
 
 def sample(generator: AutoregressiveGenerator, spec: SequenceSpec, num_samples: int | tf.Tensor, seed: tf.Tensor,
@@ -183,12 +196,15 @@ def sample(generator: AutoregressiveGenerator, spec: SequenceSpec, num_samples: 
     t = start
     while t < spec.max_length and not tf.reduce_all(finished):
         logits, state = generator.step(previous, state)
-        distribution = token_distribution(logits, spec, temperature, top_k)
-        token = _next_token(distribution, tf.random.experimental.stateless_fold_in(seed, t), num_samples,
-                            total_samples)
+        shifted = _shifted_logits(token_distribution(logits, spec, temperature, top_k))
+        # This replica's rows of the step's draw over the global set of samples (`tfgan_text.replicas`).
+        uniforms = replicas.uniform([num_samples], tf.random.experimental.stateless_fold_in(seed, t), tf.float64,
+                                    total_samples)
+        token, log_normaliser = _draw(shifted, uniforms)
         if prefix is not None:
             token = tf.where(t < prefix_length, tf.cast(prefix[:, t], tf.int32), token)
-        log_prob = token_log_prob(distribution, token) if with_log_probs else tf.zeros([num_samples])
+        log_prob = (tf.gather(shifted, token, batch_dims=1) - log_normaliser if with_log_probs
+                    else tf.zeros([num_samples]))
         lengths += tf.cast(tf.logical_not(finished), tf.int32)
         token = tf.where(finished, tf.constant(spec.pad_id, tf.int32), token)
         log_prob = tf.where(finished, tf.zeros_like(log_prob), log_prob)
