@@ -62,7 +62,8 @@ class Samples(NamedTuple):
 def token_distribution(logits: tf.Tensor, spec: SequenceSpec, temperature: float | tf.Tensor = 1.0,
                        top_k: int = 0) -> tfd.Categorical:
     """Categorical over softmax(logits / temperature), banned ids removed, optionally top-k."""
-    logits = logits / tf.cast(temperature, logits.dtype)
+    if not (isinstance(temperature, (int, float)) and temperature == 1):  # x / 1 is x: skip a pass over [.., V]
+        logits = logits / tf.cast(temperature, logits.dtype)
     if spec.banned_ids:
         banned = tf.reduce_any(tf.equal(tf.range(spec.vocab_size)[:, None], list(spec.banned_ids)), axis=1)
         logits = tf.where(banned, tf.cast(BANNED_LOGIT, logits.dtype), logits)
