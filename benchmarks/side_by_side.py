@@ -71,6 +71,7 @@ def write_contract(args, log) -> None:
     import numpy as np
 
     from tfgan_text.data.tokenizers import get_tokenizer
+    from tfgan_text.data.vocabulary import SPECIAL_TOKENS
     from tfgan_text.sampling import Sampler
 
     folder = args.contract_dir
@@ -100,8 +101,9 @@ def write_contract(args, log) -> None:
         step(i)
     drawn = Sampler(coco_method.generator, coco.spec)(3000, [1, 0]).tokens.numpy()
     sentences = []
-    for row in drawn:
-        words = [vocabulary.tokens[t] for t in row[:np.argmax(np.isin(row, [0, 2]).tolist() + [True])] if t > 3]
+    for row in drawn:  # the words before the first pad or eos, special tokens left out
+        ends = np.flatnonzero(np.isin(row, [vocabulary.pad_id, vocabulary.eos_id]))
+        words = [vocabulary.tokens[t] for t in row[:ends[0] if len(ends) else len(row)] if t >= len(SPECIAL_TOKENS)]
         if words:
             sentences.append(" ".join(words))
     with open(os.path.join(folder, "gen_coco_2000.txt"), "w", encoding="utf-8") as f:
