@@ -235,7 +235,7 @@ class TrainingConfig(Component):
     strategy: str = option("auto", "tf.distribute strategy; auto = mirrored when several GPUs are visible; "
                            "multi_worker = MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (see README, "
                            "Distributed training).", choices=("auto", "default", "mirrored", "multi_worker"))
-    xla: bool = option(False, "Compile train steps with XLA (GPU runs; slower on CPU).")
+    xla: bool = option(False, "Compile train steps with XLA (GPU runs; on CPU it depends on the step: measure).")
     checkpoint_every: int = option(0, "Checkpoint every N steps; 0: once per epoch.", lower=0)
     keep_checkpoints: int = option(3, "Checkpoints kept.", lower=1)
     summary_every: int = option(10, "Write training scalars every N steps.", lower=1)
