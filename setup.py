@@ -52,5 +52,6 @@ setup(
                                       "tfgan-text-export=tfgan_text.export:run",
                                       "tfgan-text-generate=tfgan_text.generate:run",
                                       "tfgan-text-glove=tfgan_text.glove:run",
-                                      "tfgan-text-benchmark=tfgan_text.benchmark:run"]},
+                                      "tfgan-text-benchmark=tfgan_text.benchmark:run",
+                                      "tfgan-text-serving-check=tfgan_text.serving_check:run"]},
 )
